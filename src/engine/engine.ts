@@ -1,0 +1,201 @@
+// The correlation engine: data in (events, ticks), effects out. Upstream copies every event to every
+// directive and lets each run its quick check; here the quick-check keys index the directives, so an
+// event costs two map lookups plus the work of the directives that can actually match it:
+//   - a directive with any (plugin_id, plugin_sid) pair is reachable only through those pairs;
+//   - a directive without any is reachable through its (product, category) pairs.
+// That is exactly upstream's quick check (a mixed directive is filtered by its plugin pairs only).
+
+import {
+  AlarmTable,
+  DEFAULT_RISK_BOUNDS,
+  validateRiskBounds,
+  type Alarm,
+  type LookupResult,
+  type RiskBounds,
+} from './alarm.js'
+import type {AssetTable} from './asset.js'
+import type {Backlog, CompiledDirective} from './backlog.js'
+import type {Clock} from './clock.js'
+import type {Directive} from './directive.js'
+import {DirectiveRuntime} from './directive-runtime.js'
+import type {EffectSink} from './effects.js'
+import type {EngineContext} from './engine-context.js'
+import type {NormalizedEvent} from './event.js'
+import {randomIds, type IdGenerator} from './ids.js'
+import {EventMatchContext} from './rule.js'
+
+export interface EngineOptions {
+  directives: readonly Directive[]
+  assets: AssetTable
+  clock: Clock
+  emit: EffectSink
+  newId?: IdGenerator
+  /** `--maxDelay` seconds (0 = off). */
+  maxDelaySeconds?: number
+  /** `--minAlarmLifetime` minutes. */
+  minAlarmLifetimeMinutes?: number
+  riskBounds?: RiskBounds
+  /** First of `--status` / `--tags`. */
+  defaultStatus?: string
+  defaultTag?: string
+  debug?: boolean
+}
+
+export interface EngineStats {
+  eventsProcessed: number
+  eventsWhitelisted: number
+  /** Events that reached at least one directive through the index. */
+  eventsIndexed: number
+  /** Directive offers made (upstream would make eventsProcessed × directives). */
+  directiveOffers: number
+  backlogsCreated: number
+  backlogsActive: number
+  alarmsActive: number
+}
+
+type RuntimeList = readonly DirectiveRuntime[]
+
+function addToIndex<K1, K2>(
+  index: Map<K1, Map<K2, DirectiveRuntime[]>>,
+  k1: K1,
+  k2: K2,
+  runtime: DirectiveRuntime,
+): void {
+  let inner = index.get(k1)
+  if (inner === undefined) index.set(k1, (inner = new Map()))
+  const list = inner.get(k2)
+  if (list === undefined) inner.set(k2, [runtime])
+  else if (list[list.length - 1] !== runtime) list.push(runtime)
+}
+
+export class CorrelationEngine {
+  private readonly runtimes: DirectiveRuntime[]
+  private readonly order = new Map<DirectiveRuntime, number>()
+  private readonly bySid = new Map<number, Map<number, DirectiveRuntime[]>>()
+  private readonly byTaxonomy = new Map<string, Map<string, DirectiveRuntime[]>>()
+  private readonly runtimeByTemplate = new Map<CompiledDirective, DirectiveRuntime>()
+  private readonly alarms: AlarmTable
+  private readonly ctx: EngineContext
+  private readonly counters = {
+    eventsProcessed: 0,
+    eventsWhitelisted: 0,
+    eventsIndexed: 0,
+    directiveOffers: 0,
+    backlogsCreated: 0,
+  }
+
+  constructor(options: EngineOptions) {
+    this.alarms = new AlarmTable({
+      status: options.defaultStatus ?? 'Open',
+      tag: options.defaultTag ?? 'Identified Threat',
+      bounds: validateRiskBounds(options.riskBounds ?? DEFAULT_RISK_BOUNDS),
+    })
+    const newId = options.newId ?? randomIds
+    this.ctx = {
+      assets: options.assets,
+      alarms: this.alarms,
+      clock: options.clock,
+      emit: options.emit,
+      newId: () => {
+        this.counters.backlogsCreated++
+        return newId()
+      },
+      maxDelaySeconds: options.maxDelaySeconds ?? 0,
+      minAlarmLifetimeSeconds: (options.minAlarmLifetimeMinutes ?? 0) * 60,
+      debug: options.debug ?? false,
+      deleteBacklog: (backlog) => this.deleteBacklog(backlog),
+    }
+    this.runtimes = options.directives.map((directive) => new DirectiveRuntime(directive, this.ctx))
+    this.runtimes.forEach((runtime, i) => {
+      this.order.set(runtime, i)
+      this.runtimeByTemplate.set(runtime.compiled, runtime)
+      this.index(runtime)
+    })
+  }
+
+  private index(runtime: DirectiveRuntime): void {
+    const rules = runtime.directive.rules
+    const withSids = rules.filter(
+      (r) => r.pluginId !== 0 && r.pluginSid !== undefined && r.pluginSid.length > 0,
+    )
+    if (withSids.length > 0) {
+      for (const rule of withSids) {
+        for (const sid of rule.pluginSid!) addToIndex(this.bySid, rule.pluginId, sid, runtime)
+      }
+      return
+    }
+    for (const rule of rules) {
+      if (rule.product === undefined || rule.product.length === 0 || rule.category === '') continue
+      for (const product of rule.product) addToIndex(this.byTaxonomy, rule.category, product, runtime)
+    }
+  }
+
+  get directives(): readonly Directive[] {
+    return this.runtimes.map((r) => r.directive)
+  }
+
+  /** Directives the pre-filter lets this event reach, in load order. */
+  candidates(event: NormalizedEvent): RuntimeList {
+    const bySid = this.bySid.get(event.pluginId)?.get(event.pluginSid)
+    const byTaxonomy = this.byTaxonomy.get(event.category)?.get(event.product)
+    if (byTaxonomy === undefined) return bySid ?? []
+    if (bySid === undefined) return byTaxonomy
+    // The two sets are disjoint (see above); merge them back into load order.
+    return [...bySid, ...byTaxonomy].sort((a, b) => this.order.get(a)! - this.order.get(b)!)
+  }
+
+  /** Correlates one event (the backend's per-event entry point). */
+  process(event: NormalizedEvent): void {
+    this.counters.eventsProcessed++
+    if (this.ctx.assets.isWhitelisted(event.srcIp)) {
+      this.counters.eventsWhitelisted++
+      return
+    }
+    const candidates = this.candidates(event)
+    const count = candidates.length
+    if (count === 0) return
+    this.counters.eventsIndexed++
+    this.counters.directiveOffers += count
+    const match = new EventMatchContext(event, this.ctx.assets)
+    for (let i = 0; i < count; i++) candidates[i]!.offer(match)
+  }
+
+  /** Expires timed-out backlogs; call every few seconds (upstream ticks every 10 s). */
+  tick(): void {
+    const now = this.ctx.clock.nowSeconds()
+    for (const runtime of this.runtimes) runtime.expire(now)
+  }
+
+  /** Intel or vulnerability results found for an alarm; writes a new alarm line if risk ≠ 0. */
+  addLookupResults(
+    alarmId: string,
+    field: 'intelHits' | 'vulnerabilities',
+    results: readonly LookupResult[],
+  ): void {
+    const alarm = this.alarms.addLookupResults(alarmId, field, results)
+    if (alarm !== undefined && alarm.risk !== 0) this.ctx.emit({kind: 'alarm', alarm})
+  }
+
+  /** The alarm's current state, or undefined once its backlog is gone. */
+  alarm(alarmId: string): Alarm | undefined {
+    return this.alarms.get(alarmId)
+  }
+
+  backlogs(): Backlog[] {
+    return this.runtimes.flatMap((r) => [...r.liveBacklogs()])
+  }
+
+  stats(): EngineStats {
+    let backlogsActive = 0
+    for (const runtime of this.runtimes) backlogsActive += runtime.backlogCount
+    return {...this.counters, backlogsActive, alarmsActive: this.alarms.size}
+  }
+
+  private deleteBacklog(backlog: Backlog): void {
+    if (backlog.deleted) return
+    backlog.deleted = true
+    this.runtimeByTemplate.get(backlog.template)!.release(backlog)
+    this.alarms.remove(backlog.id)
+    this.ctx.emit({kind: 'alarm-removed', alarmId: backlog.id})
+  }
+}
