@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint'
 const OWNED_PACKAGES = ['@nats-io/*', 'better-sqlite3', 'undici', 'yaml']
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'bench/results/**']},
+  {ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'bench/results/**', '.tmp/**']},
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -57,8 +57,8 @@ export class AssetTable {
   private readonly cache = new Map<string, IpAssetInfo>()
 
   private constructor(assets: readonly CompiledAsset[]) {
-    this.homeAssets = assets.filter((a) => !a.entry.whitelisted)
-    this.whitelist = assets.filter((a) => a.entry.whitelisted)
+    this.homeAssets = lastPerNetwork(assets.filter((a) => !a.entry.whitelisted))
+    this.whitelist = lastPerNetwork(assets.filter((a) => a.entry.whitelisted))
   }
 
   /**
@@ -66,36 +66,22 @@ export class AssetTable {
    * `source` names where the entries came from, for the error message.
    */
   static fromEntries(entries: readonly AssetEntry[], source = 'assets'): AssetTable {
-    const compiled: CompiledAsset[] = []
-    for (const entry of entries) {
-      const network = parseCidr(entry.cidr)
-      if (network === undefined) {
-        throw new ConfigError(`${source}: invalid CIDR address: ${entry.cidr}`, 'DSIEM_E_ASSET_INVALID')
-      }
-      if (entry.value === 0 || entry.name === '') {
-        throw new ConfigError(
-          `${source}: value cannot be 0 and name cannot be empty for ${entry.cidr}`,
-          'DSIEM_E_ASSET_INVALID',
-        )
-      }
-      compiled.push({entry, network, networkText: formatNetwork(network)})
-    }
-    return new AssetTable(compiled)
+    return new AssetTable(compileEntries(entries, source))
   }
 
-  /** Loads every `assets_*.json` file (already read, in lexicographic order). */
+  /**
+   * Loads every `assets_*.json` file (already read, in lexicographic order). Like upstream, every file
+   * is decoded before any entry is checked, so a JSON error anywhere is reported first.
+   */
   static fromFiles(files: readonly ConfigFile[], dirDescription: string): AssetTable {
     if (files.length === 0) {
       throw new ConfigError(`Cannot find asset files in ${dirDescription}`, 'DSIEM_E_ASSET_MISSING', {
         hint: 'an assets_*.json file defines HOME_NET; see the README for the format',
       })
     }
+    const decoded = files.map((file) => ({file, entries: decodeConfigFile(file, decodeAssetFile)}))
     const compiled: CompiledAsset[] = []
-    for (const file of files) {
-      const entries = decodeConfigFile(file, decodeAssetFile)
-      const table = AssetTable.fromEntries(entries, file.name)
-      compiled.push(...table.homeAssets, ...table.whitelist)
-    }
+    for (const {file, entries} of decoded) compiled.push(...compileEntries(entries, file.name))
     return new AssetTable(compiled)
   }
 
@@ -160,6 +146,37 @@ export class AssetTable {
     const networks = [...new Set(containing.map((a) => a.networkText))]
     return {inHomeNet, whitelisted, value, hostName, networks}
   }
+}
+
+function compileEntries(entries: readonly AssetEntry[], source: string): CompiledAsset[] {
+  const compiled: CompiledAsset[] = []
+  for (const entry of entries) {
+    const network = parseCidr(entry.cidr)
+    if (network === undefined) {
+      throw new ConfigError(`${source}: invalid CIDR address: ${entry.cidr}`, 'DSIEM_E_ASSET_INVALID')
+    }
+    if (entry.value === 0 || entry.name === '') {
+      throw new ConfigError(
+        `${source}: value cannot be 0 and name cannot be empty for ${entry.cidr}`,
+        'DSIEM_E_ASSET_INVALID',
+      )
+    }
+    compiled.push({entry, network, networkText: formatNetwork(network)})
+  }
+  return compiled
+}
+
+/**
+ * Upstream keeps assets in a CIDR trie where inserting a network that is already there replaces its
+ * entry, so of several entries for the same network (after masking) only the last one counts.
+ */
+function lastPerNetwork(assets: readonly CompiledAsset[]): CompiledAsset[] {
+  const byNetwork = new Map<string, CompiledAsset>()
+  for (const asset of assets) {
+    byNetwork.delete(asset.networkText)
+    byNetwork.set(asset.networkText, asset)
+  }
+  return [...byNetwork.values()]
 }
 
 /** `{"assets":[{"name","cidr","value","whitelisted"}]}` with Go's decoding rules. */

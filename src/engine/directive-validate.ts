@@ -167,12 +167,20 @@ function validatePort(value: string, isFirstStage: boolean, ruleCount: number): 
   }
 }
 
-/** Go's strconv.Atoi: the number, or its error text. */
+const INT64_MAX = 9223372036854775807n
+const INT64_MIN = -9223372036854775808n
+
+/**
+ * Go's strconv.Atoi (64-bit int): the number, or its error text. Values beyond 2^53 come back
+ * approximate, which is enough for the port range check that follows.
+ */
 function parseGoAtoi(text: string): number | string {
   if (!/^[+-]?[0-9]+$/.test(text)) return `strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`
-  const value = Number(text)
-  if (!Number.isSafeInteger(value)) return `strconv.Atoi: parsing ${JSON.stringify(text)}: value out of range`
-  return value
+  const value = BigInt(text)
+  if (value > INT64_MAX || value < INT64_MIN) {
+    return `strconv.Atoi: parsing ${JSON.stringify(text)}: value out of range`
+  }
+  return Number(value)
 }
 
 /**

@@ -17,7 +17,7 @@ export type EngineEffect =
       readonly lastSrcPort: number
       readonly lastDstPort: number
     }
-  /** The backlog is gone; no further lines for this alarm id. */
+  /** The backlog is gone: the engine writes no further lines for this id (lookups already queued may still finish). */
   | {readonly kind: 'alarm-removed'; readonly alarmId: string}
   /** A backlog saw an event older than maxDelay (upstream's overload probe). */
   | {readonly kind: 'overload'}

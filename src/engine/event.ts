@@ -8,6 +8,7 @@ import {
   decodeGoString,
   decodeGoUint,
   expectGoObject,
+  forEachGoField,
   goQuote,
   JsonSyntaxError,
   JsonTypeError,
@@ -128,10 +129,9 @@ export function decodeEventValue(root: JsonValue): NormalizedEvent {
   const object = expectGoObject(root, 'event.NormalizedEvent', [])
   if (object === undefined) return event
   const target = event as unknown as Record<string, string | number | bigint>
-  for (const key in object) {
-    const field = FIELD_BY_JSON_NAME.get(key.toLowerCase())
-    if (field === undefined) continue
-    const value = object[key] as JsonValue
+  forEachGoField(object, (name, value, key) => {
+    const field = FIELD_BY_JSON_NAME.get(name)
+    if (field === undefined) return
     const goName = `NormalizedEvent.${field.json}`
     const path = [key]
     let decoded: string | number | bigint | undefined
@@ -150,7 +150,7 @@ export function decodeEventValue(root: JsonValue): NormalizedEvent {
         break
     }
     if (decoded !== undefined) target[field.prop] = decoded
-  }
+  })
   return event
 }
 
@@ -205,7 +205,10 @@ export function serializeEvent(event: NormalizedEvent): string {
 // ---------------------------------------------------------------------------------------------
 // RFC 3339 timestamps (Go's time.Parse(time.RFC3339, ...))
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+// Go tries a strict RFC 3339 fast path and falls back to its general layout parser, which is what
+// decides acceptance: the hour ("15") may have one digit, the fraction may start with "," and a zone
+// offset may reach 24:60. Month, day, minute and second need two digits.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|([+-])(\d{2}):(\d{2}))$/
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const
 
 let lastTimestampText = ''
@@ -223,6 +226,16 @@ export function parseRfc3339Seconds(text: string): number {
   return seconds
 }
 
+/** Days from 1970-01-01 to a proleptic Gregorian date (any year ≥ 0; Date.UTC maps 0–99 to 19xx). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
+  return era * 146097 + dayOfEra - 719468
+}
+
 function parseRfc3339Uncached(text: string): number {
   const m = RFC3339.exec(text)
   if (m === null) return Number.NaN
@@ -237,14 +250,13 @@ function parseRfc3339Uncached(text: string): number {
   const maxDay = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!
   if (day < 1 || day > maxDay) return Number.NaN
   let offsetSeconds = 0
-  const zone = m[8]!
-  if (zone !== 'Z') {
-    const zoneHours = Number(zone.slice(1, 3))
-    const zoneMinutes = Number(zone.slice(4, 6))
-    if (zoneHours > 23 || zoneMinutes > 59) return Number.NaN
-    offsetSeconds = (zoneHours * 3600 + zoneMinutes * 60) * (zone[0] === '-' ? -1 : 1)
+  if (m[7] !== undefined) {
+    const zoneHours = Number(m[8])
+    const zoneMinutes = Number(m[9])
+    if (zoneHours > 24 || zoneMinutes > 60) return Number.NaN
+    offsetSeconds = (zoneHours * 3600 + zoneMinutes * 60) * (m[7] === '-' ? -1 : 1)
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second) / 1000 - offsetSeconds
+  return daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds
 }
 
 /** RFC 3339 text (seconds precision, UTC) for a Unix time in seconds, as dtester writes it. */

@@ -21,6 +21,12 @@ export interface JsonObject {
   [key: string]: JsonValue
 }
 
+/**
+ * Every key/value pair, in input order, of objects that repeat a key (a plain object keeps only the
+ * last value, in the position of the first occurrence). Objects without repeats are not listed.
+ */
+const duplicateEntries = new WeakMap<JsonObject, [string, JsonValue][]>()
+
 /** Offsets of values inside their parent container, recorded only when asked for. */
 export type JsonPositions = WeakMap<object, Map<string | number, number>>
 
@@ -164,6 +170,7 @@ class Parser {
     const object = Object.create(null) as JsonObject
     const offsets = this.positions ? new Map<string | number, number>() : undefined
     if (offsets) this.positions!.set(object, offsets)
+    let entries: [string, JsonValue][] | undefined
     this.pos++ // {
     this.skipWhitespace()
     if (this.text.charCodeAt(this.pos) === 125) {
@@ -190,7 +197,15 @@ class Parser {
       this.pos++
       this.skipWhitespace()
       offsets?.set(key, this.pos)
-      object[key] = this.parseValue()
+      if (entries === undefined && key in object) {
+        // A repeated key: Go assigns each occurrence in order (the last wins, but an earlier bad value
+        // is still an error), so from here on keep every pair for forEachGoField.
+        entries = Object.keys(object).map((k): [string, JsonValue] => [k, object[k] as JsonValue])
+        duplicateEntries.set(object, entries)
+      }
+      const value = this.parseValue()
+      object[key] = value
+      entries?.push([key, value])
       this.skipWhitespace()
       const c = this.text.charCodeAt(this.pos)
       if (c === 44) {
@@ -302,8 +317,20 @@ class Parser {
             if (pos + 6 > text.length) throw new JsonSyntaxError('unexpected end of JSON input', text.length)
             throw new JsonSyntaxError('invalid character in \\u hexadecimal character escape', pos + 2)
           }
-          out += String.fromCharCode(parseInt(hex, 16))
+          const code = parseInt(hex, 16)
           pos += 6
+          if (code < 0xd800 || code > 0xdfff) {
+            out += String.fromCharCode(code)
+            continue
+          }
+          // Go pairs a high surrogate with an escaped low one; anything else becomes U+FFFD.
+          const next = /^\\u([dD][c-fC-F][0-9a-fA-F]{2})/.exec(text.slice(pos, pos + 6))
+          if (code < 0xdc00 && next !== null) {
+            out += String.fromCharCode(code, parseInt(next[1]!, 16))
+            pos += 6
+          } else {
+            out += '\ufffd'
+          }
           continue
         }
         default:
@@ -360,7 +387,8 @@ class Parser {
     const literal = text.slice(start, pos)
     if (integral) {
       const value = Number(literal)
-      if (Number.isSafeInteger(value)) return value
+      // Go integers have no negative zero.
+      if (Number.isSafeInteger(value)) return value === 0 ? 0 : value
     }
     return new JsonNumberLiteral(literal, integral)
   }
@@ -464,17 +492,32 @@ export function expectGoObject(value: JsonValue, structName: string, path: JsonP
 }
 
 /**
- * Walks an object's keys in input order, resolving each key to a field case-insensitively (Go prefers
- * an exact match, but every field name here is lower-case, so folding the key is equivalent). Later
- * keys overwrite earlier ones, as in Go.
+ * Walks an object's keys in input order, repeated keys included, resolving each key to a field
+ * case-insensitively (Go prefers an exact match, but every field name here is lower-case, so folding
+ * the key is equivalent). Callers assign as they go, so later keys overwrite earlier ones, as in Go.
  */
 export function forEachGoField(
   object: JsonObject,
   visit: (field: string, value: JsonValue, key: string) => void,
 ): void {
-  for (const key in object) {
-    visit(key.toLowerCase(), object[key] as JsonValue, key)
+  const entries = duplicateEntries.get(object)
+  if (entries !== undefined) {
+    for (const [key, value] of entries) visit(foldKey(key), value, key)
+    return
   }
+  for (const key in object) {
+    visit(foldKey(key), object[key] as JsonValue, key)
+  }
+}
+
+/**
+ * A key folded for matching lower-case ASCII field names the way Go's decoder does: besides ASCII
+ * case, U+017F (long s) folds to "s" and U+212A (Kelvin sign) to "k"; no other non-ASCII letter folds
+ * to ASCII.
+ */
+function foldKey(key: string): string {
+  const lower = key.toLowerCase()
+  return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,3 +17,6 @@ export {EventMatchContext, compileRule, matchRule, StickySet, type CompiledRule}
 export {NetworkList, StringList, compileCustomData, splitList} from './list-match.js'
 export {parseIp, parseCidr, networkContains, formatNetwork, isPrivateOrInvalidIp} from './ip.js'
 export {JsonNumberLiteral, parseJson, goQuote, type JsonValue} from './go-json.js'
+export * from './xcorrelator.js'
+export * from './generator.js'
+export * from './test-cases.js'

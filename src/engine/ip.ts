@@ -146,7 +146,8 @@ export function parseCidr(s: string): IpNetwork | undefined {
   if (slash < 0) return undefined
   const addressText = s.slice(0, slash)
   const prefixText = s.slice(slash + 1)
-  if (!/^[0-9]{1,3}$/.test(prefixText)) return undefined
+  // Go's dtoi: decimal digits only, leading zeros allowed.
+  if (!/^[0-9]+$/.test(prefixText)) return undefined
   const prefix = Number(prefixText)
   let v4: boolean
   let words: [number, number, number, number]
@@ -162,6 +163,11 @@ export function parseCidr(s: string): IpNetwork | undefined {
     words = [0, 0, 0, v4Value]
   }
   if (prefix > (v4 ? 32 : 128)) return undefined
+  if (!v4 && prefix >= 96 && words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
+    // An IPv4-mapped network whose mask keeps the ::ffff: prefix: Go's IPNet treats it as IPv4 with
+    // the last 32 bits of the mask (Contains and String both go through To4).
+    return parseCidrV4(words[3], prefix - 96)
+  }
   const mask = maskWords(prefix, v4)
   return {
     v4,
@@ -174,6 +180,11 @@ export function parseCidr(s: string): IpNetwork | undefined {
       (words[3] & mask[3]) >>> 0,
     ],
   }
+}
+
+function parseCidrV4(address: number, prefix: number): IpNetwork {
+  const mask = maskWords(prefix, true)
+  return {v4: true, prefix, mask, words: [0, 0, 0, (address & mask[3]) >>> 0]}
 }
 
 export function networkContains(network: IpNetwork, ip: IpAddress): boolean {

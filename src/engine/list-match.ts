@@ -6,10 +6,51 @@
 
 import {networkContains, parseCidr, type IpAddress, type IpNetwork} from './ip.js'
 
-/** Upstream's CsvToSlice: commas become spaces, then split on whitespace. */
+// Go's unicode.IsSpace set (strings.Fields, strings.TrimSpace): JavaScript's \s without U+FEFF, plus U+0085.
+const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
+const GO_SPACE_RUN = new RegExp(`[${GO_SPACE}]+`)
+const ASCII_ONLY = /^[\x00-\x7f]*$/
+
+/** Upstream's CsvToSlice: commas become spaces, then strings.Fields. */
 export function splitList(value: string): string[] {
-  const tokens = value.replace(/,/g, ' ').split(/\s+/)
+  const tokens = value.replace(/,/g, ' ').split(GO_SPACE_RUN)
   return tokens.filter((token) => token !== '')
+}
+
+function isGoSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13)
+  if (c < 0x85) return false
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  )
+}
+
+/** Go's strings.TrimSpace (runs per event on custom data, hence no regex). */
+export function goTrimSpace(value: string): string {
+  let start = 0
+  let end = value.length
+  while (start < end && isGoSpace(value.charCodeAt(start))) start++
+  while (end > start && isGoSpace(value.charCodeAt(end - 1))) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
+
+/**
+ * Go's strings.ToLower: a per-rune simple mapping, so no context-dependent final sigma and U+0130
+ * becomes a plain "i" (JavaScript's toLowerCase applies Unicode's full, contextual mappings).
+ */
+export function goToLower(value: string): string {
+  if (ASCII_ONLY.test(value)) return value.toLowerCase()
+  let out = ''
+  for (const ch of value) out += ch === '\u0130' ? 'i' : ch.toLowerCase()
+  return out
 }
 
 interface StringToken {
@@ -90,8 +131,8 @@ export function compileCustomData(condition: string): CustomDataCondition | null
   if (condition === '' || condition === 'ANY') return null
   if (condition.includes(',')) return new StringList(condition)
   const negated = condition.startsWith('!')
-  const expected = (negated ? condition.slice(1) : condition).trim().toLowerCase()
+  const expected = goTrimSpace(goToLower(negated ? condition.slice(1) : condition))
   return {
-    matches: (value: string) => (value.trim().toLowerCase() === expected) !== negated,
+    matches: (value: string) => (goTrimSpace(goToLower(value)) === expected) !== negated,
   }
 }

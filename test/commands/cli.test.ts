@@ -14,11 +14,42 @@ const PING_DIRECTIVE = {
   category: 'Misc Activity',
   priority: 3,
   rules: [
-    {name: 'ICMP Ping', type: 'PluginRule', stage: 1, plugin_id: 1001, plugin_sid: [2100384], occurrence: 1, from: 'HOME_NET', to: 'ANY', port_from: 'ANY', port_to: 'ANY', reliability: 1, timeout: 0},
-    {name: 'ICMP Ping', type: 'PluginRule', stage: 2, plugin_id: 1001, plugin_sid: [2100384], occurrence: 3, from: ':1', to: 'ANY', port_from: 'ANY', port_to: 'ANY', reliability: 6, timeout: 600},
+    {
+      name: 'ICMP Ping',
+      type: 'PluginRule',
+      stage: 1,
+      plugin_id: 1001,
+      plugin_sid: [2100384],
+      occurrence: 1,
+      from: 'HOME_NET',
+      to: 'ANY',
+      port_from: 'ANY',
+      port_to: 'ANY',
+      reliability: 1,
+      timeout: 0,
+    },
+    {
+      name: 'ICMP Ping',
+      type: 'PluginRule',
+      stage: 2,
+      plugin_id: 1001,
+      plugin_sid: [2100384],
+      occurrence: 3,
+      from: ':1',
+      to: 'ANY',
+      port_from: 'ANY',
+      port_to: 'ANY',
+      reliability: 6,
+      timeout: 600,
+    },
   ],
 }
-const ASSETS = {assets: [{name: 'Firewall', cidr: '192.168.0.1/32', value: 5}, {name: 'lan', cidr: '192.168.0.0/16', value: 2}]}
+const ASSETS = {
+  assets: [
+    {name: 'Firewall', cidr: '192.168.0.1/32', value: 5},
+    {name: 'lan', cidr: '192.168.0.0/16', value: 2},
+  ],
+}
 
 function configDir(directiveFileText: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dsiem-cli-'))
@@ -83,14 +114,19 @@ describe('dsiem CLI', () => {
     })
 
     it('a directive file with a type error names the file, line, column and field', () => {
-      const text = JSON.stringify({directives: [PING_DIRECTIVE]}, null, 2).replace('"port_from": "ANY"', '"port_from": 80')
+      const text = JSON.stringify({directives: [PING_DIRECTIVE]}, null, 2).replace(
+        '"port_from": "ANY"',
+        '"port_from": 80',
+      )
       const dir = configDir(text)
       const line = text.split('\n').findIndex((l) => l.includes('"port_from": 80')) + 1
       const result = runCli(['directive', 'validate', '--config-dir', dir])
       assert.equal(result.status, 1)
       assert.match(
         result.stderr,
-        new RegExp(`directives_test\\.json:${line}:\\d+: cannot unmarshal number 80 into Go struct field DirectiveRule\\.port_from of type string`),
+        new RegExp(
+          `directives_test\\.json:${line}:\\d+: cannot unmarshal number 80 into Go struct field DirectiveRule\\.port_from of type string`,
+        ),
       )
       assert.equal(result.stderr.trim().split('\n').length, 1)
     })
@@ -101,20 +137,33 @@ describe('dsiem CLI', () => {
       writeFileSync(events, pingEvent(1, 0) + '\n')
       const result = runCli(['directive', 'test', '--config-dir', dir, '--events', events])
       assert.equal(result.status, 3)
-      assert.match(result.stderr, /directives_test\.json:2:12: invalid character '}' looking for beginning of object key string/)
+      assert.match(
+        result.stderr,
+        /directives_test\.json:2:12: invalid character '}' looking for beginning of object key string/,
+      )
     })
 
     it('a broken events line is reported with its line number and the other events still correlate', () => {
       const dir = configDir(JSON.stringify({directives: [PING_DIRECTIVE]}))
       const events = path.join(dir, 'events.ndjson')
-      const lines = [pingEvent(1, 0), pingEvent(2, 1), '{"event_id": "broken", ', pingEvent(3, 2), '{"event_id":"x"}', pingEvent(4, 3)]
+      const lines = [
+        pingEvent(1, 0),
+        pingEvent(2, 1),
+        '{"event_id": "broken", ',
+        pingEvent(3, 2),
+        '{"event_id":"x"}',
+        pingEvent(4, 3),
+      ]
       writeFileSync(events, lines.join('\n') + '\n')
       const result = runCli(['directive', 'test', '--config-dir', dir, '--events', events, '--json'])
       assert.equal(result.status, 0, result.stderr)
       const warnings = result.stderr.trim().split('\n')
       assert.equal(warnings.length, 2)
       assert.match(warnings[0]!, /events\.ndjson:3: cannot parse event: unexpected end of JSON input/)
-      assert.match(warnings[1]!, /events\.ndjson:5: not a valid event: missing timestamp, sensor, src_ip, dst_ip/)
+      assert.match(
+        warnings[1]!,
+        /events\.ndjson:5: not a valid event: missing timestamp, sensor, src_ip, dst_ip/,
+      )
       const output = JSON.parse(result.stdout) as {alarms: {risk: number}[]; alarm_events: {stage: number}[]}
       assert.deepEqual(
         output.alarm_events.map((e) => e.stage),
@@ -126,7 +175,14 @@ describe('dsiem CLI', () => {
 
     it('a missing events file names the file', () => {
       const dir = configDir(JSON.stringify({directives: [PING_DIRECTIVE]}))
-      const result = runCli(['directive', 'test', '--config-dir', dir, '--events', path.join(dir, 'nope.ndjson')])
+      const result = runCli([
+        'directive',
+        'test',
+        '--config-dir',
+        dir,
+        '--events',
+        path.join(dir, 'nope.ndjson'),
+      ])
       assert.equal(result.status, 4)
       assert.match(result.stderr, /events file .*nope\.ndjson does not exist/)
     })

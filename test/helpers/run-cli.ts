@@ -11,7 +11,10 @@ export interface CliResult {
   stderr: string
 }
 
-export function runCli(args: readonly string[], options: {env?: Record<string, string>; cwd?: string} = {}): CliResult {
+export function runCli(
+  args: readonly string[],
+  options: {env?: Record<string, string>; cwd?: string} = {},
+): CliResult {
   const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     encoding: 'utf8',

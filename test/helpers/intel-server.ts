@@ -1,0 +1,184 @@
+// A real HTTP server on 127.0.0.1 that answers like the services dsiem's built-in plugins talk to:
+// Arkime WISE (`GET /ip/<ip>`, a JavaScript object-literal array) and dsiem's nesd (`GET /?ip=&port=`,
+// serving upstream's nessus_example.csv fixture with nesd's status codes and texts). `/slow/...`
+// never answers (until close), for timeout tests; anything else is a 404 page, as a router gives.
+
+import {readFileSync} from 'node:fs'
+import http from 'node:http'
+import {isIP, type AddressInfo} from 'node:net'
+import {upstream} from './paths.js'
+
+/** WISE's answer for 8.8.8.8 in the object-literal form WISE really sends (unquoted keys). */
+const WISE_8888 = `[{field: "alienvault.id", len: 3, value: "12"},
+{field: "alienvault.reliability", len: 3, value: "9"},
+{field: "alienvault.threat-level", len: 2, value: "2"},
+{field: "alienvault.activity", len: 9, value: "Spamming"}]
+`
+
+/** For 8.8.4.4, indented JSON with quoted keys, as upstream's own mock (json.MarshalIndent) sends it. */
+const WISE_8844 = JSON.stringify(
+  [
+    {field: 'criticalstack.type', len: 12, value: 'Intel::ADDR'},
+    {
+      field: 'criticalstack.source',
+      len: 64,
+      value: 'from https://www.dan.me.uk/torlist/ via intel.criticalstack.com',
+    },
+  ],
+  null,
+  ' ',
+)
+
+export interface IntelServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly base: string
+  /** Request paths (with query) in arrival order. */
+  readonly requests: string[]
+  /** Most requests in flight at once. */
+  readonly maxInFlight: number
+  /** Delay before answering WISE requests, in ms. */
+  wiseDelayMs: number
+  /** Forgets requests and the in-flight maximum, and answers without delay again. */
+  reset(): void
+  close(): Promise<void>
+}
+
+/** RFC 4180 CSV (quoted fields may span lines), enough for a Nessus export. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      row.push(field)
+      field = ''
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ''
+    } else field += c
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field])
+  return rows
+}
+
+interface ScanEntry {
+  cve: string
+  risk: string
+  name: string
+  host: string
+  port: number
+}
+
+function loadNessusFixture(): ScanEntry[] {
+  const [header, ...rows] = parseCsv(
+    readFileSync(upstream('internal/pkg/plugin/nesd/fixtures/nessus_example.csv'), 'utf8'),
+  )
+  const column = (name: string): number => header!.indexOf(name)
+  const [cve, risk, host, port, name] = ['CVE', 'Risk', 'Host', 'Port', 'Name'].map(column) as number[]
+  return rows.map((r) => ({
+    cve: r[cve!]!,
+    risk: r[risk!]!,
+    name: r[name!]!,
+    host: r[host!]!,
+    port: Number(r[port!]),
+  }))
+}
+
+function nesdAnswer(url: URL, scans: readonly ScanEntry[]): {status: number; body: string} {
+  const ip = url.searchParams.get('ip') ?? ''
+  const port = url.searchParams.get('port') ?? ''
+  if (ip === '' || port === '') return {status: 400, body: 'requires ip and port parameter\n'}
+  if (isIP(ip) === 0) return {status: 418, body: 'ip parameter only accept... ip address\n'}
+  const p = Number(port)
+  if (!/^[0-9]+$/.test(port) || p < 1 || p > 65535) {
+    return {status: 418, body: 'port parameter only accept... valid port number\n'}
+  }
+  const matches = scans.filter((s) => s.host === ip && s.port === p)
+  if (matches.length === 0) return {status: 200, body: 'no vulnerability found\n'}
+  return {
+    status: 200,
+    body: JSON.stringify(
+      matches.map((m) => ({cve: m.cve, risk: m.risk, name: m.name})),
+      null,
+      2,
+    ),
+  }
+}
+
+export async function startIntelServer(): Promise<IntelServer> {
+  const scans = loadNessusFixture()
+  const timers = new Set<NodeJS.Timeout>()
+  let inFlight = 0
+  const state = {
+    requests: [] as string[],
+    maxInFlight: 0,
+    wiseDelayMs: 0,
+  }
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    state.requests.push(req.url ?? '/')
+    inFlight++
+    state.maxInFlight = Math.max(state.maxInFlight, inFlight)
+    const answer = (status: number, body: string): void => {
+      inFlight--
+      res.writeHead(status, {'content-type': 'text/plain; charset=utf-8'}).end(body)
+    }
+    if (url.pathname.startsWith('/slow/')) return // answered only by close()
+    if (url.pathname.startsWith('/ip/')) {
+      const ip = decodeURIComponent(url.pathname.slice('/ip/'.length))
+      const body = ip === '8.8.8.8' ? WISE_8888 : ip === '8.8.4.4' ? WISE_8844 + '\n' : '[]\n'
+      if (state.wiseDelayMs === 0) return answer(200, body)
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        answer(200, body)
+      }, state.wiseDelayMs)
+      timers.add(timer)
+      return
+    }
+    if (url.pathname === '/') {
+      const {status, body} = nesdAnswer(url, scans)
+      return answer(status, body)
+    }
+    answer(404, '404 page not found\n')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  return {
+    base: `http://127.0.0.1:${port}`,
+    get requests() {
+      return state.requests
+    },
+    get maxInFlight() {
+      return state.maxInFlight
+    },
+    get wiseDelayMs() {
+      return state.wiseDelayMs
+    },
+    set wiseDelayMs(ms: number) {
+      state.wiseDelayMs = ms
+    },
+    reset: () => {
+      state.requests = []
+      state.maxInFlight = 0
+      state.wiseDelayMs = 0
+    },
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
