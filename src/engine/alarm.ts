@@ -172,7 +172,8 @@ export class AlarmTable {
   }
 }
 
-function serializeLookupResults(results: readonly LookupResult[]): string {
+/** Go json.Marshal of []Result (intel hits and vulnerabilities; also the lookup cache's format). */
+export function encodeLookupResults(results: readonly LookupResult[]): string {
   return (
     '[' +
     results
@@ -191,9 +192,9 @@ export function serializeAlarm(alarm: Alarm): string {
   out += `,"category":${goQuote(alarm.category)},"created_time":${alarm.createdTime}`
   out += `,"update_time":${alarm.updateTime},"risk":${alarm.risk},"risk_class":${goQuote(alarm.riskClass)}`
   out += `,"tag":${goQuote(alarm.tag)},"src_ips":${goStringArray(alarm.srcIps)},"dst_ips":${goStringArray(alarm.dstIps)}`
-  if (alarm.intelHits.length > 0) out += `,"intel_hits":${serializeLookupResults(alarm.intelHits)}`
+  if (alarm.intelHits.length > 0) out += `,"intel_hits":${encodeLookupResults(alarm.intelHits)}`
   if (alarm.vulnerabilities.length > 0)
-    out += `,"vulnerabilities":${serializeLookupResults(alarm.vulnerabilities)}`
+    out += `,"vulnerabilities":${encodeLookupResults(alarm.vulnerabilities)}`
   if (alarm.customData.length > 0) {
     out +=
       ',"custom_data":[' +

@@ -3,7 +3,7 @@
 // built-in Wise and Nesd plugins, the candidate terms an alarm is checked for, and the result cache.
 // The HTTP calls and the per-alarm scheduling live in roles (io/intel-plugins.ts, alarm-enricher.ts).
 
-import type {Alarm, LookupResult} from './alarm.js'
+import {encodeLookupResults, type Alarm, type LookupResult} from './alarm.js'
 import type {Clock} from './clock.js'
 import {decodeConfigFile, type ConfigFile} from './config-file.js'
 import type {DirectiveRule} from './directive.js'
@@ -16,7 +16,6 @@ import {
   decodeGoString,
   expectGoObject,
   forEachGoField,
-  goQuote,
   parseJson,
   type JsonObject,
   type JsonPath,
@@ -469,19 +468,6 @@ export class LookupCache {
     this.entries.delete(key) // re-insert so the map stays in storage order
     this.entries.set(key, {value, storedAt: now})
   }
-}
-
-/** Go json.Marshal of []Result. */
-export function encodeLookupResults(results: readonly LookupResult[]): string {
-  return (
-    '[' +
-    results
-      .map(
-        (r) => `{"provider":${goQuote(r.provider)},"term":${goQuote(r.term)},"result":${goQuote(r.result)}}`,
-      )
-      .join(',') +
-    ']'
-  )
 }
 
 /** Go json.Unmarshal into []Result; throws on anything else. */

@@ -1,74 +1,11 @@
 // The CLI as a user meets it: help, version, flags with env twins, and one clear line for bad input.
 
 import assert from 'node:assert/strict'
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
+import {PING_FLOOD_DIRECTIVE, pingEventLine, writeConfigDir} from '../helpers/config-fixtures.js'
 import {runCli} from '../helpers/run-cli.js'
-
-const PING_DIRECTIVE = {
-  id: 1,
-  name: 'Ping Flood from SRC_IP',
-  kingdom: 'Reconnaissance & Probing',
-  category: 'Misc Activity',
-  priority: 3,
-  rules: [
-    {
-      name: 'ICMP Ping',
-      type: 'PluginRule',
-      stage: 1,
-      plugin_id: 1001,
-      plugin_sid: [2100384],
-      occurrence: 1,
-      from: 'HOME_NET',
-      to: 'ANY',
-      port_from: 'ANY',
-      port_to: 'ANY',
-      reliability: 1,
-      timeout: 0,
-    },
-    {
-      name: 'ICMP Ping',
-      type: 'PluginRule',
-      stage: 2,
-      plugin_id: 1001,
-      plugin_sid: [2100384],
-      occurrence: 3,
-      from: ':1',
-      to: 'ANY',
-      port_from: 'ANY',
-      port_to: 'ANY',
-      reliability: 6,
-      timeout: 600,
-    },
-  ],
-}
-const ASSETS = {
-  assets: [
-    {name: 'Firewall', cidr: '192.168.0.1/32', value: 5},
-    {name: 'lan', cidr: '192.168.0.0/16', value: 2},
-  ],
-}
-
-function configDir(directiveFileText: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dsiem-cli-'))
-  writeFileSync(path.join(dir, 'directives_test.json'), directiveFileText)
-  writeFileSync(path.join(dir, 'assets_test.json'), JSON.stringify(ASSETS))
-  return dir
-}
-
-function pingEvent(id: number, second: number): string {
-  return JSON.stringify({
-    event_id: `e${id}`,
-    timestamp: `2026-01-01T00:00:${String(second).padStart(2, '0')}Z`,
-    sensor: 's',
-    plugin_id: 1001,
-    plugin_sid: 2100384,
-    src_ip: '192.168.0.1',
-    dst_ip: '8.8.8.8',
-  })
-}
 
 describe('dsiem CLI', () => {
   it('lists the directive topic in --help and its commands in topic help', () => {
@@ -91,7 +28,7 @@ describe('dsiem CLI', () => {
   })
 
   it('takes flags from their DSIEM_* environment twins', () => {
-    const dir = configDir(JSON.stringify({directives: [PING_DIRECTIVE]}))
+    const dir = writeConfigDir({directives: [PING_FLOOD_DIRECTIVE]})
     const result = runCli(['directive', 'validate'], {env: {DSIEM_CONFIG_DIR: dir, DSIEM_JSON: 'true'}})
     assert.equal(result.status, 0, result.stderr)
     const report = JSON.parse(result.stdout) as {valid: number; total: number}
@@ -114,11 +51,11 @@ describe('dsiem CLI', () => {
     })
 
     it('a directive file with a type error names the file, line, column and field', () => {
-      const text = JSON.stringify({directives: [PING_DIRECTIVE]}, null, 2).replace(
+      const text = JSON.stringify({directives: [PING_FLOOD_DIRECTIVE]}, null, 2).replace(
         '"port_from": "ANY"',
         '"port_from": 80',
       )
-      const dir = configDir(text)
+      const dir = writeConfigDir({directives: text})
       const line = text.split('\n').findIndex((l) => l.includes('"port_from": 80')) + 1
       const result = runCli(['directive', 'validate', '--config-dir', dir])
       assert.equal(result.status, 1)
@@ -132,9 +69,9 @@ describe('dsiem CLI', () => {
     })
 
     it('a directive file that is not JSON aborts `directive test` naming file, line and column', () => {
-      const dir = configDir('{"directives": [\n  {"id": 1,}\n]}')
+      const dir = writeConfigDir({directives: '{"directives": [\n  {"id": 1,}\n]}'})
       const events = path.join(dir, 'events.ndjson')
-      writeFileSync(events, pingEvent(1, 0) + '\n')
+      writeFileSync(events, pingEventLine('e1', 0) + '\n')
       const result = runCli(['directive', 'test', '--config-dir', dir, '--events', events])
       assert.equal(result.status, 3)
       assert.match(
@@ -144,15 +81,15 @@ describe('dsiem CLI', () => {
     })
 
     it('a broken events line is reported with its line number and the other events still correlate', () => {
-      const dir = configDir(JSON.stringify({directives: [PING_DIRECTIVE]}))
+      const dir = writeConfigDir({directives: [PING_FLOOD_DIRECTIVE]})
       const events = path.join(dir, 'events.ndjson')
       const lines = [
-        pingEvent(1, 0),
-        pingEvent(2, 1),
+        pingEventLine('e1', 0),
+        pingEventLine('e2', 1),
         '{"event_id": "broken", ',
-        pingEvent(3, 2),
+        pingEventLine('e3', 2),
         '{"event_id":"x"}',
-        pingEvent(4, 3),
+        pingEventLine('e4', 3),
       ]
       writeFileSync(events, lines.join('\n') + '\n')
       const result = runCli(['directive', 'test', '--config-dir', dir, '--events', events, '--json'])
@@ -174,7 +111,7 @@ describe('dsiem CLI', () => {
     })
 
     it('a missing events file names the file', () => {
-      const dir = configDir(JSON.stringify({directives: [PING_DIRECTIVE]}))
+      const dir = writeConfigDir({directives: [PING_FLOOD_DIRECTIVE]})
       const result = runCli([
         'directive',
         'test',
@@ -188,7 +125,7 @@ describe('dsiem CLI', () => {
     })
 
     it('a bad --now value names the flag', () => {
-      const dir = configDir(JSON.stringify({directives: [PING_DIRECTIVE]}))
+      const dir = writeConfigDir({directives: [PING_FLOOD_DIRECTIVE]})
       const result = runCli(['directive', 'test', '--config-dir', dir, '--events', 'x', '--now', 'yesterday'])
       assert.equal(result.status, 2)
       assert.match(result.stderr, /--now: "yesterday" is not an RFC 3339 time/)

@@ -7,76 +7,19 @@ import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
+import {PING_FLOOD_DIRECTIVE, pingEventLine, writeConfigDir} from '../helpers/config-fixtures.js'
 import {runCli} from '../helpers/run-cli.js'
-
-const PING_DIRECTIVE = {
-  id: 1,
-  name: 'Ping Flood from SRC_IP',
-  kingdom: 'Reconnaissance & Probing',
-  category: 'Misc Activity',
-  priority: 3,
-  rules: [
-    {
-      name: 'ICMP Ping',
-      type: 'PluginRule',
-      stage: 1,
-      plugin_id: 1001,
-      plugin_sid: [2100384],
-      occurrence: 1,
-      from: 'HOME_NET',
-      to: 'ANY',
-      port_from: 'ANY',
-      port_to: 'ANY',
-      reliability: 1,
-      timeout: 0,
-    },
-    {
-      name: 'ICMP Ping',
-      type: 'PluginRule',
-      stage: 2,
-      plugin_id: 1001,
-      plugin_sid: [2100384],
-      occurrence: 3,
-      from: ':1',
-      to: 'ANY',
-      port_from: 'ANY',
-      port_to: 'ANY',
-      reliability: 6,
-      timeout: 600,
-    },
-    {
-      name: 'ICMP Ping',
-      type: 'PluginRule',
-      stage: 3,
-      plugin_id: 1001,
-      plugin_sid: [2100384],
-      occurrence: 100,
-      from: ':1',
-      to: 'ANY',
-      port_from: 'ANY',
-      port_to: 'ANY',
-      reliability: 10,
-      timeout: 3600,
-    },
-  ],
-}
-const ASSETS = {
-  assets: [
-    {name: 'Firewall', cidr: '192.168.0.1/32', value: 5},
-    {name: 'lan', cidr: '192.168.0.0/16', value: 2},
-  ],
-}
 
 /** A project layout: configs/ with the directives, tests/ with the case files. */
 function project(): {root: string; cases: string} {
   const root = mkdtempSync(path.join(tmpdir(), 'dsiem-cases-'))
-  mkdirSync(path.join(root, 'configs'))
+  writeConfigDir({
+    dir: path.join(root, 'configs'),
+    directives: [PING_FLOOD_DIRECTIVE],
+    directivesFile: 'directives_ping.json',
+    assetsFile: 'assets_lan.json',
+  })
   mkdirSync(path.join(root, 'tests'))
-  writeFileSync(
-    path.join(root, 'configs', 'directives_ping.json'),
-    JSON.stringify({directives: [PING_DIRECTIVE]}),
-  )
-  writeFileSync(path.join(root, 'configs', 'assets_lan.json'), JSON.stringify(ASSETS))
   return {root, cases: path.join(root, 'tests')}
 }
 
@@ -122,19 +65,7 @@ cases:
 `
 
 function pingLines(): string {
-  return [0, 1, 2, 3]
-    .map((i) =>
-      JSON.stringify({
-        event_id: `p${i}`,
-        timestamp: `2026-01-01T00:00:0${i}Z`,
-        sensor: 's',
-        plugin_id: 1001,
-        plugin_sid: 2100384,
-        src_ip: '192.168.0.1',
-        dst_ip: '8.8.8.8',
-      }),
-    )
-    .join('\n')
+  return [0, 1, 2, 3].map((i) => pingEventLine(`p${i}`, i)).join('\n')
 }
 
 interface XmlElement {

@@ -3,15 +3,13 @@
 // local node:http server that counts them and refuses some first tries to exercise the retry.
 
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
-import {REPO_ROOT} from '../helpers/paths.js'
-import {runCli, type CliResult} from '../helpers/run-cli.js'
+import {writeConfigDir} from '../helpers/config-fixtures.js'
+import {runCli, runCliAsync} from '../helpers/run-cli.js'
 
 type RuleSpec = Record<string, unknown>
 
@@ -83,18 +81,12 @@ const DIRECTIVES = [
   },
 ].map((d) => ({kingdom: 'Testing', category: 'Testing', priority: 4, ...d}))
 
-const ASSETS = {
-  assets: [
-    {name: 'Firewall', cidr: '192.168.0.1/32', value: 5},
-    {name: 'lan', cidr: '192.168.0.0/16', value: 2},
-  ],
-}
-
 function configDir(directives: unknown[] = DIRECTIVES): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dsiem-generate-'))
-  writeFileSync(path.join(dir, 'directives_generated.json'), JSON.stringify({directives}))
-  writeFileSync(path.join(dir, 'assets_lan.json'), JSON.stringify(ASSETS))
-  return dir
+  return writeConfigDir({
+    directives,
+    directivesFile: 'directives_generated.json',
+    assetsFile: 'assets_lan.json',
+  })
 }
 
 interface GenerateReport {
@@ -115,26 +107,6 @@ interface GenerateReport {
     retries: number
     failures: Record<string, number>
   }
-}
-
-/** The CLI in a child process without blocking this process's event loop (the test server runs here). */
-function runCliAsync(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env},
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (status) => {
-      clearTimeout(timer)
-      resolve({status, stdout, stderr})
-    })
-  })
 }
 
 interface Frontend {
@@ -292,7 +264,7 @@ describe('dsiem directive test --generate --target', () => {
     servers.push(frontend.server)
     const result = await runCliAsync(
       ['directive', 'test', '--generate', '-c', configDir(), '--target', frontend.url + '/', '--json'],
-      {DSIEM_RETRY_DELAY: '20', DSIEM_RPS: '2000', DSIEM_CONCURRENCY: '4'},
+      {env: {DSIEM_RETRY_DELAY: '20', DSIEM_RPS: '2000', DSIEM_CONCURRENCY: '4'}},
     )
     assert.equal(result.status, 0, result.stdout + result.stderr)
     const report = JSON.parse(result.stdout) as GenerateReport
@@ -302,7 +274,7 @@ describe('dsiem directive test --generate --target', () => {
       [20, 20, 0],
     )
     assert.equal(report.send!.retries, refusedOnce.size)
-    assert.ok(refusedOnce.size >= 7)
+    assert.ok(refusedOnce.size >= 7, `only ${refusedOnce.size} first tries refused`)
     assert.deepEqual([...frontend.paths], ['POST /events'])
     assert.equal(new Set(frontend.accepted.map((e) => e.event_id)).size, 20)
     // Waves: no event of stage k+1 is accepted before every event of stage k.
@@ -313,7 +285,10 @@ describe('dsiem directive test --generate --target', () => {
     )
     // Stamped at send time, as dtester does (no --now given).
     const sent = frontend.accepted.map((e) => Date.parse(e.timestamp))
-    assert.ok(sent.every((t) => Math.abs(t - Date.now()) < 120_000))
+    assert.ok(
+      sent.every((t) => Math.abs(t - Date.now()) < 120_000),
+      'events stamped at send time',
+    )
   })
 
   it('exits 1 with a summary when the frontend keeps refusing some events', async () => {
@@ -337,7 +312,10 @@ describe('dsiem directive test --generate --target', () => {
     assert.equal(result.status, 1, result.stdout + result.stderr)
     const refused = [...frontend.tries.entries()].filter(([id]) => id.endsWith('0') || id.endsWith('1'))
     assert.ok(refused.length > 0, 'the seed should produce some refused ids')
-    assert.ok(refused.every(([, tries]) => tries === 3))
+    assert.ok(
+      refused.every(([, tries]) => tries === 3),
+      `tries per refused id: ${JSON.stringify(refused)}`,
+    )
     assert.match(
       result.stdout,
       new RegExp(
@@ -351,7 +329,7 @@ describe('dsiem directive test --generate --target', () => {
     await new Promise<void>((resolve) => frontend.server.close(() => resolve()))
     const result = await runCliAsync(
       ['directive', 'test', '--generate', '-c', configDir(), '--target', frontend.url, '--max-tries', '1'],
-      {DSIEM_RETRY_DELAY: '0'},
+      {env: {DSIEM_RETRY_DELAY: '0'}},
     )
     assert.equal(result.status, 1)
     assert.match(result.stdout, /0 accepted, 20 rejected \(connection error: 20\)/)

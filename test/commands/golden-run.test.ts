@@ -2,12 +2,12 @@
 // ICMP events 1.2 s apart, replayed by `dsiem directive test --json` from the built dist/.
 
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {REPO_ROOT, skipWithoutUpstreamFixtures, upstream} from '../helpers/paths.js'
+import {runCli} from '../helpers/run-cli.js'
 
 /** Keys of the JSON object starting at `start` (a "{"), in the order they appear in the raw text. */
 function rawKeys(text: string, start: number): {keys: string[]; end: number} {
@@ -87,20 +87,9 @@ describe('S10 golden run: dsiem directive test --json', {skip}, () => {
     )
     const eventsFile = path.join(dir, 'events.ndjson')
     writeFileSync(eventsFile, events.join('\n') + '\n')
-    stdout = execFileSync(
-      process.execPath,
-      [
-        path.join(REPO_ROOT, 'bin/run.js'),
-        'directive',
-        'test',
-        '--config-dir',
-        configDir,
-        '--events',
-        eventsFile,
-        '--json',
-      ],
-      {cwd: REPO_ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}},
-    )
+    const result = runCli(['directive', 'test', '--config-dir', configDir, '--events', eventsFile, '--json'])
+    assert.equal(result.status, 0, result.stderr)
+    stdout = result.stdout
   })
 
   after(() => {
@@ -153,15 +142,21 @@ describe('S10 golden run: dsiem directive test --json', {skip}, () => {
         [3, '192.168.0.1', undefined, base + 3, undefined],
       ],
     )
-    assert.ok(rules.every((r) => !('events' in r)))
+    assert.ok(
+      rules.every((r) => !('events' in r)),
+      'no rule carries its events',
+    )
     // The exact nanoseconds survive (JSON.parse would round them; read the raw text).
-    assert.ok(stdout.includes(`"rcvd_time":${base}882677522,"status":"finished"}`))
+    assert.ok(
+      stdout.includes(`"rcvd_time":${base}882677522,"status":"finished"}`),
+      "the first rule's exact rcvd_time nanoseconds",
+    )
     assert.equal(stdout.split('"rcvd_time"').length, 2)
   })
 
   it("writes the alarm's keys in upstream's order, with Go's escaping", () => {
     const [alarm] = rawObjects(stdout, 'alarms')
-    assert.ok(alarm !== undefined)
+    assert.ok(alarm !== undefined, 'an alarm in the output')
     assert.deepEqual(rawKeys(alarm, 0).keys, [
       'alarm_id',
       'title',
@@ -179,7 +174,10 @@ describe('S10 golden run: dsiem directive test --json', {skip}, () => {
       'networks',
       'rules',
     ])
-    assert.ok(alarm.includes('"kingdom":"Reconnaissance \\u0026 Probing"'))
+    assert.ok(
+      alarm.includes('"kingdom":"Reconnaissance \\u0026 Probing"'),
+      "kingdom escaped as Go's encoder does",
+    )
     const rules = rawObjects(alarm, 'rules')
     const common = ['name', 'stage', 'plugin_id', 'plugin_sid', 'occurrence', 'from', 'to', 'type']
     const tail = ['port_from', 'port_to', 'protocol', 'reliability', 'timeout']
@@ -234,25 +232,23 @@ describe('S10 expiry variant: dsiem directive test --now', {skip}, () => {
         dst_ip: '8.8.8.8',
       }
       writeFileSync(eventsFile, JSON.stringify(event) + '\n')
-      const run = (now: string) =>
-        JSON.parse(
-          execFileSync(
-            process.execPath,
-            [
-              path.join(REPO_ROOT, 'bin/run.js'),
-              'directive',
-              'test',
-              '--config-dir',
-              configDir,
-              '--events',
-              eventsFile,
-              '--now',
-              now,
-              '--json',
-            ],
-            {cwd: REPO_ROOT, encoding: 'utf8'},
-          ),
-        ) as {alarms: {risk: number; risk_class: string; rules: {status?: string}[]}[]}
+      const run = (now: string) => {
+        const result = runCli([
+          'directive',
+          'test',
+          '--config-dir',
+          configDir,
+          '--events',
+          eventsFile,
+          '--now',
+          now,
+          '--json',
+        ])
+        assert.equal(result.status, 0, result.stderr)
+        return JSON.parse(result.stdout) as {
+          alarms: {risk: number; risk_class: string; rules: {status?: string}[]}[]
+        }
+      }
       const expired = run('2024-01-01T00:00:10Z').alarms
       assert.equal(expired.length, 1)
       assert.deepEqual(

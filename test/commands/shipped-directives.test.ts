@@ -3,24 +3,26 @@
 // (bin/run.js over dist/, which `npm test` builds first) as a child process, as a user would.
 
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {before, describe, it} from 'node:test'
 import {REPO_ROOT} from '../helpers/paths.js'
+import {runCli, type CliResult} from '../helpers/run-cli.js'
 
 const DIRECTIVES_FILE = path.join(REPO_ROOT, 'directives', 'directives_dsiem_examples.json')
 const EVENTS_FILE = path.join(REPO_ROOT, 'directives', 'demo-events.ndjson')
 
-interface CliResult {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
-function dsiem(...args: string[]): CliResult {
-  const result = spawnSync(process.execPath, ['bin/run.js', ...args], {cwd: REPO_ROOT, encoding: 'utf8'})
-  return {status: result.status, stdout: result.stdout, stderr: result.stderr}
+/** `dsiem directive test` over the shipped set and the demo events, as the main README runs it. */
+function runDemo(...flags: string[]): CliResult {
+  return runCli([
+    'directive',
+    'test',
+    '--config-dir',
+    'directives',
+    '--events',
+    'directives/demo-events.ndjson',
+    ...flags,
+  ])
 }
 
 interface RuleJson {
@@ -100,7 +102,7 @@ describe('shipped directives', () => {
   })
 
   it('validate loads every shipped directive, none skipped, no warnings', () => {
-    const result = dsiem('directive', 'validate', '--config-dir', 'directives', '--json')
+    const result = runCli(['directive', 'validate', '--config-dir', 'directives', '--json'])
     assert.equal(result.status, 0, result.stderr)
     const report = JSON.parse(result.stdout) as {
       valid: number
@@ -126,15 +128,7 @@ describe('shipped directives', () => {
   })
 
   it('the demo raises the documented alarms', () => {
-    const result = dsiem(
-      'directive',
-      'test',
-      '--config-dir',
-      'directives',
-      '--events',
-      'directives/demo-events.ndjson',
-      '--json',
-    )
+    const result = runDemo('--json')
     assert.equal(result.status, 0, result.stderr)
     assert.equal(result.stderr, '', 'no event line is rejected')
     const output = JSON.parse(result.stdout) as {alarms: AlarmJson[]; alarm_events: AlarmEventJson[]}
@@ -173,15 +167,7 @@ describe('shipped directives', () => {
   })
 
   it('the whitelisted scanner is dropped and background noise opens no backlog', () => {
-    const result = dsiem(
-      'directive',
-      'test',
-      '--config-dir',
-      'directives',
-      '--events',
-      'directives/demo-events.ndjson',
-      '--json',
-    )
+    const result = runDemo('--json')
     assert.equal(result.status, 0, result.stderr)
     const output = JSON.parse(result.stdout) as {alarms: AlarmJson[]; alarm_events: AlarmEventJson[]}
     const events = readFileSync(EVENTS_FILE, 'utf8')
@@ -200,14 +186,7 @@ describe('shipped directives', () => {
   })
 
   it('the text output summarises the run', () => {
-    const result = dsiem(
-      'directive',
-      'test',
-      '--config-dir',
-      'directives',
-      '--events',
-      'directives/demo-events.ndjson',
-    )
+    const result = runDemo()
     assert.equal(result.status, 0, result.stderr)
     assert.match(result.stdout, /317 events \(0 rejected\), 8 backlogs, 6 alarms, 123 alarm events/)
   })

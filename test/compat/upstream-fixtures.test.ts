@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
-import {ConfigError, DsiemError, emptyEvent, parseEvent, serializeEvent} from '../../src/engine/index.js'
+import {ConfigError, DsiemError, parseEvent, serializeEvent} from '../../src/engine/index.js'
 import {loadAssetsFromDir} from '../../src/roles/io/config-dir.js'
 import {skipWithoutUpstreamFixtures, upstream} from '../helpers/paths.js'
-import {upstreamAssetFixture, upstreamDirectiveFixture} from '../engine/upstream-data.js'
+import {testValidEvent, upstreamAssetFixture, upstreamDirectiveFixture} from '../engine/upstream-data.js'
 
 const skip = skipWithoutUpstreamFixtures('upstream fixture compatibility')
 
@@ -64,10 +64,14 @@ describe('upstream directive fixtures', {skip}, () => {
       ],
     )
     const warnings = set.warnings.map((w) => w.message)
-    assert.ok(warnings.includes('directive 2 has wrong priority set (6), configuring it to 1'))
-    assert.ok(warnings.includes('Directive 2 rule 1 has wrong reliability set (11), configuring it to 10'))
-    assert.ok(warnings.includes('Directive 2 rule 2 has wrong reliability set (-1), configuring it to 0'))
-    assert.ok(warnings.includes("Directive '2' rule 1 has wrong occurence set (100), configuring it to 1"))
+    for (const expected of [
+      'directive 2 has wrong priority set (6), configuring it to 1',
+      'Directive 2 rule 1 has wrong reliability set (11), configuring it to 10',
+      'Directive 2 rule 2 has wrong reliability set (-1), configuring it to 0',
+      "Directive '2' rule 1 has wrong occurence set (100), configuring it to 1",
+    ]) {
+      assert.ok(warnings.includes(expected), `${expected}\n  not among\n${warnings.join('\n')}`)
+    }
     assert.equal(warnings.at(-1), 'Skipping disabled directive ID 2')
   })
 
@@ -152,14 +156,6 @@ describe('event.golden', {skip}, () => {
   })
 
   it('is what the TestValid event serializes to', () => {
-    const event = {
-      ...emptyEvent(),
-      eventId: '1001',
-      timestamp: '2018-10-08T07:16:50Z',
-      sensor: 'sensor1',
-      srcIp: '10.0.0.1',
-      dstIp: '8.8.8.8',
-    }
-    assert.equal(serializeEvent(event), golden())
+    assert.equal(serializeEvent(testValidEvent()), golden())
   })
 })

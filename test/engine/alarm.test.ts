@@ -22,7 +22,8 @@ import {
   type Directive,
   type DirectiveRule,
 } from '../../src/engine/index.js'
-import {event, harness} from '../helpers/engine-harness.js'
+import {rule} from '../helpers/directive-builders.js'
+import {event, harness, only} from '../helpers/engine-harness.js'
 
 describe('risk bounds (alarm.Init)', () => {
   const valid: [number, number][] = [
@@ -272,19 +273,8 @@ describe('alarm lines produced by the engine (§3.4, §5)', () => {
     {name: 'Firewall', cidr: '192.168.0.1/32', value: 5, whitelisted: false},
     {name: '192-168-Net', cidr: '192.168.0.0/16', value: 2, whitelisted: false},
   ])
-  const ping = (fields: Partial<DirectiveRule>): DirectiveRule => ({
-    ...emptyRule(),
-    name: 'ICMP Ping',
-    type: 'PluginRule',
-    pluginId: 1001,
-    pluginSid: [2100384],
-    from: ':1',
-    to: 'ANY',
-    portFrom: 'ANY',
-    portTo: 'ANY',
-    protocol: 'ICMP',
-    ...fields,
-  })
+  const ping = (fields: Partial<DirectiveRule>): DirectiveRule =>
+    rule({name: 'ICMP Ping', pluginId: 1001, pluginSid: [2100384], from: ':1', protocol: 'ICMP', ...fields})
   const directive: Directive = {
     id: 9,
     name: 'Ping & <Flood> from SRC_IP',
@@ -375,7 +365,10 @@ describe('alarm lines produced by the engine (§3.4, §5)', () => {
         timestamp: formatRfc3339(NOW),
       })
     }
-    assert.ok(!serializeAlarm(only(h.of('alarm')).alarm).includes('custom_data'))
+    assert.ok(
+      !serializeAlarm(only(h.of('alarm')).alarm).includes('custom_data'),
+      'no custom_data key without custom data',
+    )
   })
 
   it('removes 0.0.0.0 from the address lists unless it is the only entry', () => {
@@ -407,7 +400,10 @@ describe('alarm lines produced by the engine (§3.4, §5)', () => {
     const anyDirective: Directive = {
       ...directive,
       priority: 5,
-      rules: [ping({stage: 1, occurrence: 1, from: 'ANY', reliability: 5}), ping({stage: 2, timeout: 60})],
+      rules: [
+        ping({stage: 1, occurrence: 1, from: 'ANY', reliability: 5}),
+        ping({stage: 2, occurrence: 0, timeout: 60}),
+      ],
     }
     const h = harness([anyDirective], assets, {now: NOW})
     h.engine.process({...e, srcIp: '8.8.8.8', dstIp: '10.0.0.7', timestamp: formatRfc3339(NOW)})
@@ -415,8 +411,3 @@ describe('alarm lines produced by the engine (§3.4, §5)', () => {
     assert.equal(only(h.of('alarm')).alarm.risk, 4)
   })
 })
-
-function only<T>(list: readonly T[]): T {
-  assert.equal(list.length, 1, `expected exactly one, got ${list.length}`)
-  return list[0]!
-}

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {
   AssetTable,
-  emptyRule,
   formatRfc3339,
   serializeAlarm,
   type Directive,
@@ -14,16 +13,12 @@ import {
   type NormalizedEvent,
 } from '../../src/engine/index.js'
 import type {Backlog} from '../../src/engine/backlog.js'
-import {event, harness} from '../helpers/engine-harness.js'
+import {directive, plugin} from '../helpers/directive-builders.js'
+import {event, harness, only} from '../helpers/engine-harness.js'
 import {skipWithoutUpstreamFixtures} from '../helpers/paths.js'
 import {upstreamAssetFixture, upstreamDirectiveFixture} from './upstream-data.js'
 
 const NS = 1_000_000_000n
-
-function only<T>(list: readonly T[]): T {
-  assert.equal(list.length, 1, `expected exactly one, got ${list.length}`)
-  return list[0]!
-}
 
 const skipBackLog = skipWithoutUpstreamFixtures('TestBackLog')
 
@@ -58,7 +53,7 @@ describe(
       assert.deepEqual([backlog.rules[0]!.from, backlog.rules[0]!.to], ['10.0.0.1', '192.168.0.1'])
 
       step({eventId: '2', pluginSid: 2100385, rcvdTime: BigInt(now - 700) * NS})
-      assert.ok(h.logs().includes('backlog is under pressure'))
+      assert.ok(h.logs().includes('backlog is under pressure'), h.logs().join('\n'))
       assert.equal(h.of('overload').length, 1)
       assert.equal(backlog.currentStage, 3)
 
@@ -83,7 +78,7 @@ describe(
       assert.deepEqual(h.of('alarm-event'), [])
 
       step({eventId: '7', pluginSid: 2100385})
-      assert.ok(h.logs().includes('reached max stage and occurrence, deleting.'))
+      assert.ok(h.logs().includes('reached max stage and occurrence, deleting.'), h.logs().join('\n'))
       assert.equal(backlog.deleted, true)
       assert.equal(h.engine.backlogs().length, 0)
       assert.deepEqual(
@@ -107,42 +102,13 @@ const ASSETS = AssetTable.fromEntries([
   {name: 'home', cidr: '192.168.0.0/16', value: 2, whitelisted: false},
 ])
 
-function plugin(fields: Partial<DirectiveRule>): DirectiveRule {
-  return {
-    ...emptyRule(),
-    name: 'r',
-    type: 'PluginRule',
-    pluginId: 1,
-    pluginSid: [1],
-    occurrence: 1,
-    from: 'ANY',
-    to: 'ANY',
-    portFrom: 'ANY',
-    portTo: 'ANY',
-    reliability: 1,
-    timeout: 3600,
-    ...fields,
-  }
-}
-
-function directive(rules: DirectiveRule[], fields: Partial<Directive> = {}): Directive {
-  return {
-    id: 3,
-    name: 'D',
-    priority: 5,
-    disabled: false,
-    allRulesAlwaysActive: false,
-    kingdom: 'k',
-    category: 'c',
-    rules,
-    ...fields,
-  }
-}
+/** This file's directive: id 3, priority 5. */
+const DIRECTIVE = {id: 3, priority: 5}
 
 const NOW = 1_700_000_000
 
 function start(rules: DirectiveRule[], fields: Partial<Directive> = {}, options = {}) {
-  const h = harness([directive(rules, fields)], ASSETS, {now: NOW, ...options})
+  const h = harness([directive(rules, {...DIRECTIVE, ...fields})], ASSETS, {now: NOW, ...options})
   const e = event({
     eventId: 'e1',
     pluginId: 1,
@@ -163,7 +129,7 @@ describe('offered events (§3.3)', () => {
     h.engine.process({...e, eventId: 'ok', timestamp: formatRfc3339(NOW - 4)})
     h.engine.process({...e, eventId: 'late', timestamp: formatRfc3339(NOW - 5)})
     assert.deepEqual(backlog.events[1], ['ok'])
-    assert.ok(h.logs().includes('event timestamp out of order, discarding it'))
+    assert.ok(h.logs().includes('event timestamp out of order, discarding it'), h.logs().join('\n'))
   })
 
   it('answers "found" for a discarded current-stage match, so no new backlog opens', () => {
@@ -301,7 +267,7 @@ describe('stage completion and expiry (§3.4, §3.6)', () => {
     assert.equal(after.rules[1]!['status'], 'timeout')
     delete after.rules[1]!['status']
     assert.deepEqual(after, before)
-    assert.ok(h.logs().includes('backlog expired, deleting it'))
+    assert.ok(h.logs().includes('backlog expired, deleting it'), h.logs().join('\n'))
     assert.deepEqual(
       h.of('alarm-removed').map((x) => x.alarmId),
       [backlog.id],
@@ -322,7 +288,7 @@ describe('stage completion and expiry (§3.4, §3.6)', () => {
   })
 
   it('completes and deletes a single-stage directive (--allow-single-stage) on its first event', () => {
-    const h = harness([directive([plugin({stage: 1, reliability: 10})])], ASSETS, {now: NOW})
+    const h = harness([directive([plugin({stage: 1, reliability: 10})], DIRECTIVE)], ASSETS, {now: NOW})
     h.engine.process(
       event({
         eventId: 'only',

@@ -4,26 +4,15 @@
 
 import assert from 'node:assert/strict'
 import {before, describe, it} from 'node:test'
-import {
-  AssetTable,
-  emptyRule,
-  formatRfc3339,
-  type Directive,
-  type DirectiveRule,
-  type NormalizedEvent,
-} from '../../src/engine/index.js'
+import {AssetTable, formatRfc3339, type NormalizedEvent} from '../../src/engine/index.js'
 import type {Backlog} from '../../src/engine/backlog.js'
-import {event, harness, type Harness} from '../helpers/engine-harness.js'
+import {directive, plugin} from '../helpers/directive-builders.js'
+import {event, harness, only, type Harness} from '../helpers/engine-harness.js'
 import {skipWithoutUpstreamFixtures} from '../helpers/paths.js'
 import {upstreamAssetFixture, upstreamDirectiveFixture} from './upstream-data.js'
 
 function backlogsOf(h: Harness, directiveId: number): Backlog[] {
   return h.engine.backlogs().filter((b) => b.directive.id === directiveId)
-}
-
-function only<T>(list: readonly T[]): T {
-  assert.equal(list.length, 1, `expected exactly one, got ${list.length}`)
-  return list[0]!
 }
 
 describe(
@@ -55,7 +44,7 @@ describe(
       })
       h.engine.process(e)
       assert.equal(h.engine.backlogs().length, 0)
-      assert.ok(h.logs().includes('Fail to create new backlog'))
+      assert.ok(h.logs().includes('Fail to create new backlog'), h.logs().join('\n'))
     })
 
     it('(b) a source outside HOME_NET creates no backlog', () => {
@@ -278,37 +267,8 @@ const ASSETS = AssetTable.fromEntries([
   {name: 'home', cidr: '192.168.0.0/16', value: 2, whitelisted: false},
 ])
 
-function plugin(fields: Partial<DirectiveRule>): DirectiveRule {
-  return {
-    ...emptyRule(),
-    name: 'r',
-    type: 'PluginRule',
-    pluginId: 1,
-    pluginSid: [1],
-    occurrence: 1,
-    from: 'ANY',
-    to: 'ANY',
-    portFrom: 'ANY',
-    portTo: 'ANY',
-    reliability: 1,
-    timeout: 3600,
-    ...fields,
-  }
-}
-
-function directive(rules: DirectiveRule[], fields: Partial<Directive> = {}): Directive {
-  return {
-    id: 7,
-    name: 'D from SRC_IP to DST_IP',
-    priority: 1,
-    disabled: false,
-    allRulesAlwaysActive: false,
-    kingdom: 'k',
-    category: 'c',
-    rules,
-    ...fields,
-  }
-}
+/** This file's directive: id 7, titled from its addresses. */
+const DIRECTIVE = {id: 7, name: 'D from SRC_IP to DST_IP'}
 
 describe('backlog creation and reference binding (inline)', () => {
   const base = (h: Harness) =>
@@ -329,7 +289,7 @@ describe('backlog creation and reference binding (inline)', () => {
       plugin({stage: 2, occurrence: 1, from: 'ANY', to: 'ANY'}),
       plugin({stage: 3, occurrence: 2, from: ':2', to: ':2', portFrom: ':1', portTo: ':1'}),
     ]
-    const h = harness([directive(rules)], ASSETS)
+    const h = harness([directive(rules, DIRECTIVE)], ASSETS)
     const e = base(h)
     h.engine.process(e)
     h.engine.process({...e, eventId: 'e2', srcIp: '10.9.9.9', dstIp: '10.8.8.8', srcPort: 5})
@@ -354,7 +314,7 @@ describe('backlog creation and reference binding (inline)', () => {
       }),
       plugin({stage: 2, from: ':1', portFrom: ':1', customData1: ':1', customData2: ':1', customData3: ':1'}),
     ]
-    const h = harness([directive(rules)], ASSETS)
+    const h = harness([directive(rules, DIRECTIVE)], ASSETS)
     h.engine.process({...base(h), customData1: 'alice', customData2: 'x', customData3: 'ignored'})
     const stage2 = only(h.engine.backlogs()).rules[1]!
     assert.deepEqual(
@@ -364,13 +324,13 @@ describe('backlog creation and reference binding (inline)', () => {
   })
 
   it('rewrites SRC_IP/DST_IP in the title with /32 asset names, else the address', () => {
-    const h = harness([directive([plugin({stage: 1}), plugin({stage: 2})])], ASSETS)
+    const h = harness([directive([plugin({stage: 1}), plugin({stage: 2})], DIRECTIVE)], ASSETS)
     h.engine.process({...base(h), srcIp: '192.168.0.1', dstIp: '192.168.7.7'})
     assert.equal(only(h.engine.backlogs()).title, 'D from Firewall to 192.168.7.7')
   })
 
   it('drops events from whitelisted sources before any directive (src only)', () => {
-    const h = harness([directive([plugin({stage: 1}), plugin({stage: 2})])], ASSETS)
+    const h = harness([directive([plugin({stage: 1}), plugin({stage: 2})], DIRECTIVE)], ASSETS)
     h.engine.process({...base(h), srcIp: '192.168.0.2'})
     assert.equal(h.engine.backlogs().length, 0)
     assert.equal(h.engine.stats().eventsWhitelisted, 1)
@@ -383,7 +343,7 @@ describe('backlog creation and reference binding (inline)', () => {
       plugin({stage: 1, customData1: 'ANY'}),
       plugin({stage: 2, occurrence: 5, customData1: ':1'}),
     ]
-    const h = harness([directive(rules)], ASSETS)
+    const h = harness([directive(rules, DIRECTIVE)], ASSETS)
     const e = base(h)
     h.engine.process({...e, eventId: 'a', customData1: 'u1'})
     h.engine.process({...e, eventId: 'b', customData1: 'u2'})
@@ -400,11 +360,14 @@ describe('backlog creation and reference binding (inline)', () => {
 
   it('releases the duplicate guard when the backlog holding the event is deleted', () => {
     const rules = [plugin({stage: 1}), plugin({stage: 2, from: ':1', timeout: 10})]
-    const h = harness([directive(rules)], ASSETS)
+    const h = harness([directive(rules, DIRECTIVE)], ASSETS)
     const e = base(h)
     h.engine.process(e)
     h.engine.process({...e, srcIp: '10.5.5.5'})
-    assert.ok(h.logs().some((m) => m.startsWith('skipping backlog creation for event e1')))
+    assert.ok(
+      h.logs().some((m) => m.startsWith('skipping backlog creation for event e1')),
+      h.logs().join('\n'),
+    )
     h.clock.advance(3600)
     h.engine.tick()
     assert.equal(h.engine.backlogs().length, 0)

@@ -5,43 +5,24 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {
   ConfigError,
-  emptyRule,
   loadDirectiveSet,
   requireDirectives,
   validateDirective,
   type Directive,
   type DirectiveRule,
 } from '../../src/engine/index.js'
+import {directive as buildDirective, rule} from '../helpers/directive-builders.js'
 
-function rule(fields: Partial<DirectiveRule> = {}): DirectiveRule {
-  return {
-    ...emptyRule(),
-    name: 'r',
-    type: 'PluginRule',
-    stage: 1,
-    pluginId: 1,
-    pluginSid: [1],
-    occurrence: 1,
-    from: 'ANY',
-    to: 'ANY',
-    portFrom: 'ANY',
-    portTo: 'ANY',
-    ...fields,
-  }
-}
-
+/** The directive under test: id 1337 (named in every rule error), two minimal rules unless given. */
 function directive(fields: Partial<Directive> = {}): Directive {
-  return {
+  return buildDirective([rule(), rule({stage: 2})], {
     id: 1337,
     name: 'test',
     priority: 3,
-    disabled: false,
-    allRulesAlwaysActive: false,
     kingdom: 'test',
     category: 'test',
-    rules: [rule(), rule({stage: 2})],
     ...fields,
-  }
+  })
 }
 
 function validate(

@@ -14,6 +14,7 @@ import {
   serializeEvent,
   type NormalizedEvent,
 } from '../../src/engine/index.js'
+import {testValidEvent} from './upstream-data.js'
 
 function rejects(text: string): void {
   assert.throws(() => parseEvent(text), EventDecodeError, text)
@@ -170,14 +171,9 @@ describe('event JSON decoding (§1.3)', () => {
 })
 
 describe('Valid() (§1.2)', () => {
-  const required = {
-    eventId: '1001',
-    timestamp: '2018-10-08T07:16:50Z',
-    sensor: 'sensor1',
-    srcIp: '10.0.0.1',
-    dstIp: '8.8.8.8',
-  }
-  const make = (fields: Partial<NormalizedEvent>) => ({...emptyEvent(), ...required, ...fields})
+  // Upstream's TestValid event sets exactly the required strings.
+  const required = ['eventId', 'timestamp', 'sensor', 'srcIp', 'dstIp'] as const
+  const make = (fields: Partial<NormalizedEvent>) => ({...testValidEvent(), ...fields})
 
   it('rejects the empty event and one with only the required strings', () => {
     assert.equal(isValidEvent(emptyEvent()), false)
@@ -201,7 +197,7 @@ describe('Valid() (§1.2)', () => {
     assert.equal(isValidEvent(make({pluginId: 1001, product: 'IDS', category: 'Malware'})), true)
   })
 
-  for (const field of Object.keys(required) as (keyof typeof required)[]) {
+  for (const field of required) {
     it(`requires ${field}`, () => {
       assert.equal(isValidEvent(make({pluginId: 1, pluginSid: 1, [field]: ''})), false)
     })
@@ -232,16 +228,8 @@ describe('Valid() (§1.2)', () => {
 
 describe('event serialization (event.golden)', () => {
   it('writes the golden line for the TestValid event', () => {
-    const event = {
-      ...emptyEvent(),
-      eventId: '1001',
-      timestamp: '2018-10-08T07:16:50Z',
-      sensor: 'sensor1',
-      srcIp: '10.0.0.1',
-      dstIp: '8.8.8.8',
-    }
     assert.equal(
-      serializeEvent(event),
+      serializeEvent(testValidEvent()),
       '{"event_id":"1001","timestamp":"2018-10-08T07:16:50Z","sensor":"sensor1","src_ip":"10.0.0.1","src_port":0,"dst_ip":"8.8.8.8","dst_port":0,"protocol":""}',
     )
   })
@@ -309,6 +297,7 @@ describe('RFC 3339 timestamps (Go time.Parse with time.RFC3339)', () => {
     '+2018-10-08T07:16:50Z',
   ]
   for (const text of invalid) {
-    it(`rejects ${JSON.stringify(text)}`, () => assert.ok(Number.isNaN(parseRfc3339Seconds(text))))
+    it(`rejects ${JSON.stringify(text)}`, () =>
+      assert.ok(Number.isNaN(parseRfc3339Seconds(text)), `${JSON.stringify(text)} parsed as a time`))
   }
 })

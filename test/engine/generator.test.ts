@@ -235,14 +235,20 @@ describe('generateEvents + checkGeneratedEvents', () => {
       assert.equal(event.srcIp, first.srcIp)
       assert.equal(event.dstIp, first.dstIp)
     }
-    assert.ok(stageEvents(ping!, 1).every((e) => e.dstPort === first.dstPort))
+    assert.ok(
+      stageEvents(ping!, 1).every((e) => e.dstPort === first.dstPort),
+      "stage 2 reuses the first event's dst port",
+    )
   })
 
   it('gives sticky_different stages pairwise distinct values of their field', () => {
     const distinct = (values: readonly (string | number)[]) => new Set(values).size === values.length
     const scan = plans[1]!
-    assert.ok(distinct(stageEvents(scan, 1).map((e) => e.srcIp)))
-    assert.ok(stageEvents(scan, 1).every((e) => !ASSETS.isWhitelisted(e.srcIp)))
+    assert.ok(distinct(stageEvents(scan, 1).map((e) => e.srcIp)), 'stage 2 src IPs are pairwise distinct')
+    assert.ok(
+      stageEvents(scan, 1).every((e) => !ASSETS.isWhitelisted(e.srcIp)),
+      'no stage 2 src IP is whitelisted',
+    )
     assert.deepEqual(
       stageEvents(scan, 2)
         .map((e) => e.srcPort)
@@ -256,27 +262,40 @@ describe('generateEvents + checkGeneratedEvents', () => {
         .sort(),
       [1, 2, 3],
     )
-    assert.ok(distinct(stageEvents(custom, 2).map((e) => e.customData3)))
-    assert.ok(distinct(stageEvents(custom, 3).map((e) => e.dstIp)))
-    assert.ok(distinct(stageEvents(plans[4]!, 1).map((e) => e.dstPort)))
+    assert.ok(
+      distinct(stageEvents(custom, 2).map((e) => e.customData3)),
+      'stage 3 custom_data3 values are pairwise distinct',
+    )
+    assert.ok(distinct(stageEvents(custom, 3).map((e) => e.dstIp)), 'stage 4 dst IPs are pairwise distinct')
+    assert.ok(
+      distinct(stageEvents(plans[4]!, 1).map((e) => e.dstPort)),
+      'directive 5 stage 2 dst ports are pairwise distinct',
+    )
   })
 
   it('fills taxonomy fields from the rule, and custom data that satisfies each condition', () => {
     const scan = plans[1]!
     const first = stageEvents(scan, 0)[0]!
-    assert.ok(['Firewall', 'IDS'].includes(first.product))
+    assert.ok(['Firewall', 'IDS'].includes(first.product), `product ${first.product}`)
     assert.equal(first.category, 'Packet processing')
-    assert.ok(['drop', 'reject'].includes(first.subcategory))
-    assert.ok([22, 80].includes(first.dstPort))
+    assert.ok(['drop', 'reject'].includes(first.subcategory), `subcategory ${first.subcategory}`)
+    assert.ok([22, 80].includes(first.dstPort), `dst port ${first.dstPort}`)
     assert.equal(first.dstIp, '192.168.0.1')
     const custom = plans[2]!
     const opening = stageEvents(custom, 0)[0]!
     assert.notEqual(opening.customData1, '', 'referenced later, so the first event carries a value')
     assert.notEqual(opening.customData2.toLowerCase(), 'root')
-    assert.ok(stageEvents(custom, 1).every((e) => e.customData1 === opening.customData1))
-    assert.ok(stageEvents(custom, 1).every((e) => ['ssh', 'telnet'].includes(e.customData3)))
+    assert.ok(
+      stageEvents(custom, 1).every((e) => e.customData1 === opening.customData1),
+      "stage 2 carries the first event's custom_data1",
+    )
+    assert.ok(
+      stageEvents(custom, 1).every((e) => ['ssh', 'telnet'].includes(e.customData3)),
+      'stage 2 custom_data3 is ssh or telnet',
+    )
     assert.ok(
       stageEvents(custom, 2).every((e) => e.customData2 === 'Network Command Shell' && e.pluginSid === 2),
+      'stage 3 is Network Command Shell with plugin_sid 2',
     )
   })
 
@@ -303,7 +322,12 @@ describe('generateEvents + checkGeneratedEvents', () => {
     const waves = eventWaves(plans)
     assert.equal(waves.length, 4)
     assert.equal(waves[0]!.length, FEATURES.length)
-    waves.forEach((wave, k) => assert.ok(wave.every((e) => parseRfc3339Seconds(e.timestamp) === START + k)))
+    waves.forEach((wave, k) =>
+      assert.ok(
+        wave.every((e) => parseRfc3339Seconds(e.timestamp) === START + k),
+        `wave ${k} stamped START + ${k}`,
+      ),
+    )
     assert.equal(waves.flat().length, plans.flatMap(planEvents).length)
   })
 
@@ -311,7 +335,10 @@ describe('generateEvents + checkGeneratedEvents', () => {
     // Drop the last stage's events: the check must notice, or it proves nothing.
     const truncated = plans.map((plan) => ({...plan, rules: plan.rules.slice(0, -1)}))
     const checks = checkGeneratedEvents(truncated, ASSETS, START)
-    assert.ok(checks.every((c) => c.status === 'failed'))
+    assert.ok(
+      checks.every((c) => c.status === 'failed'),
+      'every truncated directive fails',
+    )
     assert.deepEqual(
       checks.map((c) => c.reachedStage),
       FEATURES.map((d) => d.rules.length),
@@ -390,7 +417,10 @@ describe('seededRandom and randomUuid', () => {
       xs,
       Array.from({length: 5}, () => b()),
     )
-    assert.ok(xs.every((x) => x >= 0 && x < 1))
+    assert.ok(
+      xs.every((x) => x >= 0 && x < 1),
+      'every value in [0, 1)',
+    )
     assert.match(
       randomUuid(seededRandom(1)),
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,

@@ -15,6 +15,7 @@ import {
   type DirectiveRule,
   type NormalizedEvent,
 } from '../../src/engine/index.js'
+import {directive, rule} from '../helpers/directive-builders.js'
 import {harness, event as makeEvent} from '../helpers/engine-harness.js'
 
 // configs/assets_testing.json
@@ -247,39 +248,14 @@ describe('matchRule: sticky_different (TestRule 101–112, §2.6)', () => {
 })
 
 describe('directive pre-filter (TestQuickCheck, §2.3)', () => {
-  const base = {
-    id: 1,
-    name: 'd',
-    priority: 1,
-    disabled: false,
-    allRulesAlwaysActive: false,
-    kingdom: 'k',
-    category: 'c',
-  }
-  const plugin = (pluginId: number, pluginSid: number[]): DirectiveRule => ({
-    ...emptyRule(),
-    type: 'PluginRule',
-    stage: 1,
-    pluginId,
-    pluginSid,
-    from: 'ANY',
-    to: 'ANY',
-    portFrom: 'ANY',
-    portTo: 'ANY',
-  })
-  const taxonomy = (product: string[], category: string): DirectiveRule => ({
-    ...emptyRule(),
-    type: 'TaxonomyRule',
-    stage: 1,
-    product,
-    category,
-    from: 'ANY',
-    to: 'ANY',
-    portFrom: 'ANY',
-    portTo: 'ANY',
-  })
+  // TestQuickCheck's rules have no name and occurrence 0.
+  const quick = {name: '', occurrence: 0}
+  const plugin = (pluginId: number, pluginSid: number[]): DirectiveRule =>
+    rule({...quick, pluginId, pluginSid})
+  const taxonomy = (product: string[], category: string): DirectiveRule =>
+    rule({...quick, type: 'TaxonomyRule', pluginId: 0, pluginSid: undefined, product, category})
   const reached = (rules: DirectiveRule[], fields: Partial<NormalizedEvent>) => {
-    const h = harness([{...base, rules}], ASSETS)
+    const h = harness([directive(rules, {name: 'd'})], ASSETS)
     return h.engine.candidates(makeEvent(fields)).length === 1
   }
 

@@ -15,71 +15,12 @@ import {
   type ActualAlarm,
   type ExpectedAlarm,
 } from '../../src/engine/index.js'
+import {LAN_ASSETS, PING_FLOOD_DIRECTIVE} from '../helpers/config-fixtures.js'
 
 const PING = loadDirectiveSet([
-  {
-    name: 'directives_ping.json',
-    text: JSON.stringify({
-      directives: [
-        {
-          id: 1,
-          name: 'Ping Flood from SRC_IP',
-          kingdom: 'Reconnaissance & Probing',
-          category: 'Misc Activity',
-          priority: 3,
-          rules: [
-            {
-              name: 'ICMP Ping',
-              type: 'PluginRule',
-              stage: 1,
-              plugin_id: 1001,
-              plugin_sid: [2100384],
-              occurrence: 1,
-              from: 'HOME_NET',
-              to: 'ANY',
-              port_from: 'ANY',
-              port_to: 'ANY',
-              reliability: 1,
-              timeout: 0,
-            },
-            {
-              name: 'ICMP Ping',
-              type: 'PluginRule',
-              stage: 2,
-              plugin_id: 1001,
-              plugin_sid: [2100384],
-              occurrence: 3,
-              from: ':1',
-              to: 'ANY',
-              port_from: 'ANY',
-              port_to: 'ANY',
-              reliability: 6,
-              timeout: 600,
-            },
-            {
-              name: 'ICMP Ping',
-              type: 'PluginRule',
-              stage: 3,
-              plugin_id: 1001,
-              plugin_sid: [2100384],
-              occurrence: 100,
-              from: ':1',
-              to: 'ANY',
-              port_from: 'ANY',
-              port_to: 'ANY',
-              reliability: 10,
-              timeout: 3600,
-            },
-          ],
-        },
-      ],
-    }),
-  },
+  {name: 'directives_ping.json', text: JSON.stringify({directives: [PING_FLOOD_DIRECTIVE]})},
 ]).directives
-const ASSETS = AssetTable.fromEntries([
-  {name: 'Firewall', cidr: '192.168.0.1/32', value: 5, whitelisted: false},
-  {name: 'lan', cidr: '192.168.0.0/16', value: 2, whitelisted: false},
-])
+const ASSETS = AssetTable.fromEntries(LAN_ASSETS.assets.map((asset) => ({...asset, whitelisted: false})))
 
 const ping = {plugin_id: 1001, plugin_sid: 2100384, src_ip: '192.168.0.1', dst_ip: '8.8.8.8'}
 
@@ -203,7 +144,7 @@ describe('validateCaseFile', () => {
       validateCaseFile(caseFile({}, [{directive_id: 1}, {directive_id: 1, risk_class: 'x'}]))
       assert.fail('no error')
     } catch (error) {
-      assert.ok(error instanceof CaseFileError)
+      assert.ok(error instanceof CaseFileError, String(error))
       assert.deepEqual(error.path, ['cases', 0, 'expect', 'alarms', 1, 'risk_class'])
     }
   })

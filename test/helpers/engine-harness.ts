@@ -1,6 +1,7 @@
 // A small harness around the engine for tests: builds events from partial fields, runs them through a
 // CorrelationEngine with a manual clock and sequential ids, and keeps every effect for assertions.
 
+import assert from 'node:assert/strict'
 import {
   AssetTable,
   CorrelationEngine,
@@ -49,4 +50,10 @@ export function harness(
     of: (kind) => effects.filter((e) => e.kind === kind) as never,
     logs: () => effects.flatMap((e) => (e.kind === 'log' ? [e.message] : [])),
   }
+}
+
+/** The single element of `list`, failing the test when there are none or several. */
+export function only<T>(list: readonly T[]): T {
+  assert.equal(list.length, 1, `expected exactly one, got ${list.length}`)
+  return list[0]!
 }

@@ -9,7 +9,6 @@ import {
   evaluateCase,
   InputError,
   parseEventLines,
-  requireDirectives,
   validateCaseFile,
   type CaseFile,
   type CaseResult,
@@ -17,7 +16,7 @@ import {
   type TestCase,
 } from '../../engine/index.js'
 import {readCaseFile, writeOutputFile} from '../../roles/io/case-file.js'
-import {loadAssetsFromDir, loadDirectivesFromDir, readInputFile} from '../../roles/io/config-dir.js'
+import {loadCorrelationConfig, readInputFile} from '../../roles/io/config-dir.js'
 import {renderJunit} from '../render/junit.js'
 
 export interface CasesTestRequest {
@@ -80,9 +79,11 @@ export function runCasesTest(request: CasesTestRequest): CasesTestOutcome {
   const configDir =
     caseFile.configDir === undefined ? request.configDir : path.resolve(baseDir, caseFile.configDir)
   const filePattern = caseFile.filePattern ?? request.filePattern
-  const set = loadDirectivesFromDir({configDir, filePattern, allowSingleStage: request.allowSingleStage})
-  const directives = requireDirectives(set, path.join(configDir, filePattern))
-  const assets = loadAssetsFromDir(configDir)
+  const {directives, assets} = loadCorrelationConfig({
+    configDir,
+    filePattern,
+    allowSingleStage: request.allowSingleStage,
+  })
   const now = caseFile.now ?? request.now
   // Read every events file first, so a missing one fails the run before any case result is shown.
   const inputs = caseFile.cases.map((testCase, i) => caseEvents(testCase, i, baseDir))

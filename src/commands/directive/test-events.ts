@@ -2,17 +2,15 @@
 // the engine with a deterministic clock. Broken lines are reported and skipped, like a frontend that
 // answers 500/418 for them while accepting the rest.
 
-import path from 'node:path'
 import {
   parseEventLines,
   replayEvents,
-  requireDirectives,
   serializeAlarm,
   serializeAlarmEvent,
   type EventLineError,
   type ReplayResult,
 } from '../../engine/index.js'
-import {loadAssetsFromDir, loadDirectivesFromDir, readInputFile} from '../../roles/io/config-dir.js'
+import {loadCorrelationConfig, readInputFile} from '../../roles/io/config-dir.js'
 
 export interface EventsTestRequest {
   configDir: string
@@ -30,13 +28,7 @@ export interface EventsTestOutcome {
 }
 
 export function runEventsTest(request: EventsTestRequest): EventsTestOutcome {
-  const set = loadDirectivesFromDir({
-    configDir: request.configDir,
-    filePattern: request.filePattern,
-    allowSingleStage: request.allowSingleStage,
-  })
-  const directives = requireDirectives(set, path.join(request.configDir, request.filePattern))
-  const assets = loadAssetsFromDir(request.configDir)
+  const {directives, assets} = loadCorrelationConfig(request)
   const parsed = parseEventLines(readInputFile(request.eventsFile, 'events file'))
   const replay = replayEvents(parsed.events, {
     directives,

@@ -3,7 +3,6 @@
 // last stage, or POST them to a running frontend (--target) stage wave by stage wave.
 
 import {webcrypto} from 'node:crypto'
-import path from 'node:path'
 import {
   checkGeneratedEvents,
   eventWaves,
@@ -12,7 +11,6 @@ import {
   InputError,
   parseIp,
   planEvents,
-  requireDirectives,
   seededRandom,
   serializeEvent,
   type DirectiveCheck,
@@ -21,7 +19,7 @@ import {
 } from '../../engine/index.js'
 import {sendEventBatches, type SendSummary} from '../../roles/event-sender.js'
 import {writeOutputFile} from '../../roles/io/case-file.js'
-import {loadAssetsFromDir, loadDirectivesFromDir} from '../../roles/io/config-dir.js'
+import {loadCorrelationConfig} from '../../roles/io/config-dir.js'
 import {closeHttp} from '../../roles/io/http.js'
 
 export interface GenerateTestRequest {
@@ -86,13 +84,7 @@ export async function runGenerateTest(request: GenerateTestRequest): Promise<Gen
     )
   }
   const url = request.target === undefined ? undefined : eventsUrl(request.target)
-  const set = loadDirectivesFromDir({
-    configDir: request.configDir,
-    filePattern: request.filePattern,
-    allowSingleStage: request.allowSingleStage,
-  })
-  const directives = requireDirectives(set, path.join(request.configDir, request.filePattern))
-  const assets = loadAssetsFromDir(request.configDir)
+  const {directives, assets} = loadCorrelationConfig(request)
   const seed = request.seed ?? webcrypto.getRandomValues(new Uint32Array(1))[0]!
   const startTime = request.now ?? Math.floor(Date.now() / 1000)
   const plans = generateEvents({

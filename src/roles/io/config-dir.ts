@@ -10,6 +10,8 @@ import {
   DIRECTIVE_FILE_GLOB,
   EnvironmentError,
   loadDirectiveSet,
+  requireDirectives,
+  type Directive,
   type ConfigFile,
   type DirectiveSet,
   type DirectiveValidationOptions,
@@ -99,6 +101,20 @@ export function loadDirectivesFromDir(request: DirectiveLoadRequest): DirectiveS
   requireDirectory(request.configDir, 'config directory')
   const files = readConfigFiles(globFiles(request.configDir, request.filePattern ?? DIRECTIVE_FILE_GLOB))
   return loadDirectiveSet(files, request)
+}
+
+export interface CorrelationConfig {
+  directives: Directive[]
+  assets: AssetTable
+}
+
+/** Directives (at least one valid, else ConfigError) and assets: what every engine run needs. */
+export function loadCorrelationConfig(
+  request: DirectiveLoadRequest & {filePattern: string},
+): CorrelationConfig {
+  const set = loadDirectivesFromDir(request)
+  const directives = requireDirectives(set, path.join(request.configDir, request.filePattern))
+  return {directives, assets: loadAssetsFromDir(request.configDir)}
 }
 
 export function loadAssetsFromDir(configDir: string): AssetTable {

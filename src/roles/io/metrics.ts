@@ -1,0 +1,53 @@
+// The only importer of prom-client: one registry per process, every metric labelled with the node
+// name, rendered in Prometheus text format for GET /metrics.
+
+import {Counter, Gauge, Histogram, Registry, collectDefaultMetrics} from 'prom-client'
+
+export interface Metrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter<string>
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge<string>
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames?: readonly string[],
+  ): Histogram<string>
+  /** Prometheus text exposition. */
+  render(): Promise<string>
+  readonly contentType: string
+}
+
+export function createMetrics(node: string, options: {processMetrics?: boolean} = {}): Metrics {
+  const registry = new Registry()
+  registry.setDefaultLabels({node})
+  if (options.processMetrics !== false) collectDefaultMetrics({register: registry, prefix: 'dsiem_'})
+  const existing = new Map<string, Counter<string> | Gauge<string> | Histogram<string>>()
+  const once = <T extends Counter<string> | Gauge<string> | Histogram<string>>(
+    name: string,
+    make: () => T,
+  ): T => {
+    let metric = existing.get(name)
+    if (metric === undefined) existing.set(name, (metric = make()))
+    return metric as T
+  }
+  return {
+    counter: (name, help, labelNames = []) =>
+      once(name, () => new Counter({name, help, labelNames: [...labelNames], registers: [registry]})),
+    gauge: (name, help, labelNames = []) =>
+      once(name, () => new Gauge({name, help, labelNames: [...labelNames], registers: [registry]})),
+    histogram: (name, help, buckets, labelNames = []) =>
+      once(
+        name,
+        () =>
+          new Histogram({
+            name,
+            help,
+            buckets: [...buckets],
+            labelNames: [...labelNames],
+            registers: [registry],
+          }),
+      ),
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  }
+}

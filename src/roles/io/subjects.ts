@@ -1,0 +1,47 @@
+// Every NATS subject dsiem uses, defined once. Legacy subjects are upstream Dsiem's, verbatim, so an
+// upstream Go frontend or backend interoperates. Routed subjects carry an event's pre-filter keys so a
+// backend subscribes only to what its directives can match:
+//   dsiem.events.<plugin_id>.<plugin_sid>.<category>.<product>
+// Category and product are encoded into subject-safe tokens (NATS tokens cannot hold '.', '*', '>' or
+// whitespace, and must not be empty).
+
+export const LEGACY_SUBJECTS = {
+  events: 'dsiem_events',
+  overload: 'dsiem_overload_signals',
+} as const
+
+export const SUBJECT_PREFIX = 'dsiem'
+
+export const SUBJECTS = {
+  overload: `${SUBJECT_PREFIX}.overload`,
+  eventsPrefix: `${SUBJECT_PREFIX}.events`,
+} as const
+
+/** A subject-safe token: "_" for empty, else base64url of the UTF-8 bytes prefixed with "b". */
+export function subjectToken(value: string): string {
+  if (value === '') return '_'
+  return 'b' + Buffer.from(value, 'utf8').toString('base64url')
+}
+
+/** The subject an event is published on in routed mode. */
+export function routedEventSubject(
+  pluginId: number,
+  pluginSid: number,
+  category: string,
+  product: string,
+): string {
+  return `${SUBJECTS.eventsPrefix}.${pluginId}.${pluginSid}.${subjectToken(category)}.${subjectToken(product)}`
+}
+
+/** Subscription for directives keyed by (plugin_id, plugin_sid). */
+export function sidSubscription(pluginId: number, pluginSid: number): string {
+  return `${SUBJECTS.eventsPrefix}.${pluginId}.${pluginSid}.*.*`
+}
+
+/** Subscription for taxonomy-only directives keyed by (category, product). */
+export function taxonomySubscription(category: string, product: string): string {
+  return `${SUBJECTS.eventsPrefix}.*.*.${subjectToken(category)}.${subjectToken(product)}`
+}
+
+/** Every routed event (a backend with `--route all`, tools, tests). */
+export const ALL_ROUTED_EVENTS = `${SUBJECTS.eventsPrefix}.>`
