@@ -1,0 +1,47 @@
+// The alarm store contract (implemented over SQLite in src/roles/io/state.ts): alarms upserted with
+// the rule upstream's Elasticsearch pipeline applies, so analysts' status and tag edits survive.
+
+import type {Alarm} from '../engine/index.js'
+
+export interface StoredAlarm {
+  readonly alarmId: string
+  readonly directiveId: number
+  readonly title: string
+  readonly status: string
+  readonly tag: string
+  readonly risk: number
+  readonly riskClass: string
+  readonly createdTime: number
+  readonly updateTime: number
+  readonly srcIps: readonly string[]
+  readonly dstIps: readonly string[]
+  /** The last accepted alarm line, exactly as written to siem_alarms.json. */
+  readonly json: string
+}
+
+export interface AlarmQuery {
+  status?: string
+  tag?: string
+  riskClass?: string
+  directiveId?: number
+  /** Unix seconds: only alarms updated at or after. */
+  since?: number
+  limit?: number
+}
+
+export interface AlarmStore {
+  /**
+   * Queues an alarm line for storage (written in batched transactions). Upstream's rule: an update
+   * with lower risk than stored, or equal risk and an older update_time, is dropped; otherwise every
+   * field but status and tag is replaced.
+   */
+  upsert(alarm: Alarm): void
+  /** Writes everything queued. */
+  flush(): void
+  list(query?: AlarmQuery): StoredAlarm[]
+  get(alarmId: string): StoredAlarm | undefined
+  /** Sets an analyst field; `allowed` is the --status / --tags list. Throws InputError otherwise. */
+  setStatus(alarmId: string, status: string, allowed: readonly string[]): StoredAlarm
+  setTag(alarmId: string, tag: string, allowed: readonly string[]): StoredAlarm
+  close(): void
+}
