@@ -25,19 +25,26 @@ export interface BusStatus {
 
 export type BusMode = 'memory' | 'routed' | 'legacy'
 
+/** Receives an event; a returned promise means "wait before handing me more" (back-pressure). */
+export type EventHandler = (event: NormalizedEvent) => void | Promise<void>
+
 export interface EventBus {
   readonly mode: BusMode
   status(): BusStatus
   onStatusChange(listener: (status: BusStatus) => void): BusSubscription
-  /** Hands one event to the bus; throws BusUnavailableError when it cannot take it (HTTP 503). */
-  publishEvent(event: NormalizedEvent): void
+  /**
+   * Hands one event to the bus. Throws BusUnavailableError when it cannot take it (HTTP 503). Returns
+   * a promise when the receiver applies back-pressure (a full backend queue in standalone): the
+   * frontend waits for it at most 10 s, then answers 408, as upstream's hand-off does.
+   */
+  publishEvent(event: NormalizedEvent): void | Promise<void>
   /**
    * Receives events matching the interest. `onInvalid` hears about payloads that are not events
    * (counted and logged by the caller, never silently dropped).
    */
   subscribeEvents(
     interest: EventInterest,
-    handler: (event: NormalizedEvent) => void,
+    handler: EventHandler,
     onInvalid?: (reason: string, payload: string) => void,
   ): BusSubscription
   publishOverload(overloaded: boolean): void
@@ -83,14 +90,18 @@ export class MemoryBus implements EventBus {
     return {unsubscribe: () => {}}
   }
 
-  publishEvent(event: NormalizedEvent): void {
+  publishEvent(event: NormalizedEvent): void | Promise<void> {
     if (this.closed) throw new BusUnavailableError('the in-memory bus is closed')
+    let waits: Promise<void>[] | undefined
     for (const entry of this.eventHandlers) {
-      if (entry.interest.kind === 'all' || routeAccepts(entry.interest.route, event)) entry.handler(event)
+      if (entry.interest.kind !== 'all' && !routeAccepts(entry.interest.route, event)) continue
+      const wait = entry.handler(event)
+      if (wait !== undefined) (waits ??= []).push(wait)
     }
+    if (waits !== undefined) return Promise.all(waits).then(() => undefined)
   }
 
-  subscribeEvents(interest: EventInterest, handler: (event: NormalizedEvent) => void): BusSubscription {
+  subscribeEvents(interest: EventInterest, handler: EventHandler): BusSubscription {
     const entry = {interest, handler}
     this.eventHandlers.add(entry)
     return {unsubscribe: () => this.eventHandlers.delete(entry)}
