@@ -27,25 +27,21 @@ export const allowSingleStageFlag = Flags.boolean({
  * A comma-separated list flag. Upstream splits its env form on whitespace (so values with spaces
  * cannot be given through the environment); dsiem splits both forms on commas.
  */
-export function listFlag(options: {
-  description: string
-  env: string
-  default: readonly string[]
-  char?: 's' | 't'
-}) {
-  return Flags.custom<string[]>({
-    description: options.description,
-    env: options.env,
-    ...(options.char === undefined ? {} : {char: options.char}),
-    default: async () => [...options.default],
+export function listFlag(options: {description: string; env: string; default: readonly string[]; char?: 's' | 't'}) {
+  const list = Flags.custom<string[]>({
     parse: async (input: string) => {
       const values = input
         .split(',')
         .map((value) => value.trim())
         .filter((value) => value !== '')
-      if (values.length === 0)
-        throw new Error(`expected a comma-separated list, got ${JSON.stringify(input)}`)
+      if (values.length === 0) throw new Error(`expected a comma-separated list, got ${JSON.stringify(input)}`)
       return values
     },
-  })()
+  })
+  return list({
+    description: options.description,
+    env: options.env,
+    ...(options.char === undefined ? {} : {char: options.char}),
+    default: [...options.default],
+  })
 }
