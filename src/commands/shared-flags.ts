@@ -10,6 +10,13 @@ export const configDirFlag = Flags.string({
   default: 'configs',
 })
 
+export const dataDirFlag = Flags.string({
+  description:
+    'Data directory of dsiem serve: outputs in DATA_DIR/logs/, the alarm store in DATA_DIR/dsiem.db.',
+  env: 'DSIEM_DATA_DIR',
+  default: '.',
+})
+
 export const filePatternFlag = Flags.string({
   char: 'f',
   description: 'Glob of directive files inside the config directory.',
@@ -27,14 +34,20 @@ export const allowSingleStageFlag = Flags.boolean({
  * A comma-separated list flag. Upstream splits its env form on whitespace (so values with spaces
  * cannot be given through the environment); dsiem splits both forms on commas.
  */
-export function listFlag(options: {description: string; env: string; default: readonly string[]; char?: 's' | 't'}) {
+export function listFlag(options: {
+  description: string
+  env: string
+  default: readonly string[]
+  char?: 's' | 't'
+}) {
   const list = Flags.custom<string[]>({
     parse: async (input: string) => {
       const values = input
         .split(',')
         .map((value) => value.trim())
         .filter((value) => value !== '')
-      if (values.length === 0) throw new Error(`expected a comma-separated list, got ${JSON.stringify(input)}`)
+      if (values.length === 0)
+        throw new Error(`expected a comma-separated list, got ${JSON.stringify(input)}`)
       return values
     },
   })

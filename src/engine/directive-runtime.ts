@@ -3,7 +3,7 @@
 // it, so this is where upstream's per-directive work starts.
 
 import {Backlog, compileDirective, type CompiledDirective} from './backlog.js'
-import type {Directive} from './directive.js'
+import {serializeDirective, type Directive} from './directive.js'
 import type {EngineContext} from './engine-context.js'
 import {matchRule, type EventMatchContext} from './rule.js'
 
@@ -16,6 +16,7 @@ export class DirectiveRuntime {
   private readonly eventHolds = new Map<string, number>()
 
   private readonly ctx: EngineContext
+  private canonicalText: string | undefined
 
   constructor(directive: Directive, ctx: EngineContext) {
     this.ctx = ctx
@@ -24,6 +25,11 @@ export class DirectiveRuntime {
 
   get directive(): Directive {
     return this.compiled.directive
+  }
+
+  /** The definition in one canonical text (rule field order fixed), to tell a reload what changed. */
+  get canonical(): string {
+    return (this.canonicalText ??= serializeDirective(this.directive))
   }
 
   get backlogCount(): number {
@@ -81,6 +87,20 @@ export class DirectiveRuntime {
       if (!backlog.deleted && backlog.isExpired(nowSeconds)) backlog.expire()
     }
     this.compact()
+  }
+
+  /**
+   * The directive left the running set (changed or removed by a reload): every live backlog is marked
+   * deleted and handed back so the engine can drop its alarm. Nothing is written for them.
+   */
+  discardAll(): Backlog[] {
+    const live = this.backlogs.filter((b) => !b.deleted)
+    for (const backlog of live) backlog.deleted = true
+    this.backlogs = []
+    this.eventOwners.clear()
+    this.eventHolds.clear()
+    this.hasDeleted = false
+    return live
   }
 
   /** Called by the engine when a backlog is done. */

@@ -9,7 +9,8 @@ import type {EffectSink} from './effects.js'
 import type {IdGenerator} from './ids.js'
 
 export interface EngineContext {
-  readonly assets: AssetTable
+  /** Not readonly: a reload swaps the table, and live backlogs read it from here from then on. */
+  assets: AssetTable
   readonly alarms: AlarmTable
   readonly clock: Clock
   readonly emit: EffectSink

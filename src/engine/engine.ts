@@ -52,6 +52,27 @@ export interface EngineStats {
   backlogsCreated: number
   backlogsActive: number
   alarmsActive: number
+  /** Directives loaded, and those holding at least one live backlog (upstream's "in-use/total"). */
+  directives: number
+  directivesInUse: number
+}
+
+/** What `reload` did, by directive id. */
+export interface ReloadSummary {
+  /** Directives whose definition is unchanged: runtime and live backlogs kept. */
+  readonly kept: number
+  readonly added: readonly number[]
+  /** Same id, different definition: old backlogs discarded, starts empty. */
+  readonly changed: readonly number[]
+  readonly removed: readonly number[]
+  /** Live backlogs of changed and removed directives, dropped without an alarm line. */
+  readonly backlogsDiscarded: number
+}
+
+/** The pre-filter keys of the loaded directives (what an event needs to reach any of them). */
+export interface PreFilterKeys {
+  readonly sids: readonly (readonly [pluginId: number, pluginSid: number])[]
+  readonly taxonomies: readonly (readonly [category: string, product: string])[]
 }
 
 type RuntimeList = readonly DirectiveRuntime[]
@@ -70,7 +91,7 @@ function addToIndex<K1, K2>(
 }
 
 export class CorrelationEngine {
-  private readonly runtimes: DirectiveRuntime[]
+  private runtimes: DirectiveRuntime[]
   private readonly order = new Map<DirectiveRuntime, number>()
   private readonly bySid = new Map<number, Map<number, DirectiveRuntime[]>>()
   private readonly byTaxonomy = new Map<string, Map<string, DirectiveRuntime[]>>()
@@ -107,11 +128,92 @@ export class CorrelationEngine {
       deleteBacklog: (backlog) => this.deleteBacklog(backlog),
     }
     this.runtimes = options.directives.map((directive) => new DirectiveRuntime(directive, this.ctx))
+    this.rebuildIndex()
+  }
+
+  private rebuildIndex(): void {
+    this.order.clear()
+    this.runtimeByTemplate.clear()
+    this.bySid.clear()
+    this.byTaxonomy.clear()
     this.runtimes.forEach((runtime, i) => {
       this.order.set(runtime, i)
       this.runtimeByTemplate.set(runtime.compiled, runtime)
       this.index(runtime)
     })
+  }
+
+  /**
+   * Replaces the directive set and the asset table between two events (hot reload). A directive
+   * whose definition is unchanged (same canonical text) keeps its runtime and live backlogs; a changed
+   * or removed one loses its backlogs (their alarms are dropped: `alarm-removed`, no alarm line); a
+   * new one starts empty. Existing backlogs use the new asset table from now on. The caller validates
+   * the new set first (ids unique), exactly as for the constructor.
+   */
+  reload(directives: readonly Directive[], assets: AssetTable): ReloadSummary {
+    const previous = new Map<number, DirectiveRuntime[]>()
+    for (const runtime of this.runtimes) {
+      const list = previous.get(runtime.directive.id)
+      if (list === undefined) previous.set(runtime.directive.id, [runtime])
+      else list.push(runtime)
+    }
+    const next: DirectiveRuntime[] = []
+    const added: number[] = []
+    const changed: number[] = []
+    const dropped: DirectiveRuntime[] = []
+    let kept = 0
+    for (const directive of directives) {
+      const fresh = new DirectiveRuntime(directive, this.ctx)
+      const old = previous.get(directive.id)?.shift()
+      if (old === undefined) {
+        added.push(directive.id)
+        next.push(fresh)
+      } else if (old.canonical === fresh.canonical) {
+        kept++
+        next.push(old)
+      } else {
+        changed.push(directive.id)
+        dropped.push(old)
+        next.push(fresh)
+      }
+    }
+    const removed: number[] = []
+    for (const [id, left] of previous) {
+      for (const runtime of left) {
+        removed.push(id)
+        dropped.push(runtime)
+      }
+    }
+    let backlogsDiscarded = 0
+    for (const runtime of dropped) {
+      for (const backlog of runtime.discardAll()) {
+        backlogsDiscarded++
+        this.alarms.remove(backlog.id)
+        this.ctx.emit({kind: 'alarm-removed', alarmId: backlog.id})
+      }
+    }
+    this.ctx.assets = assets
+    this.runtimes = next
+    this.rebuildIndex()
+    if (dropped.length > 0) {
+      this.ctx.emit({
+        kind: 'log',
+        level: backlogsDiscarded > 0 ? 'warn' : 'info',
+        message: `reload discarded ${backlogsDiscarded} backlog(s) of ${changed.length} changed and ${removed.length} removed directive(s)`,
+      })
+    }
+    return {kept, added, changed, removed, backlogsDiscarded}
+  }
+
+  /** The index's keys: exactly the events some directive can use (a backend's subscription). */
+  preFilterKeys(): PreFilterKeys {
+    const sids: [number, number][] = []
+    for (const [pluginId, inner] of this.bySid) for (const sid of inner.keys()) sids.push([pluginId, sid])
+    const taxonomies: [string, string][] = []
+    for (const [category, inner] of this.byTaxonomy) {
+      for (const product of inner.keys()) taxonomies.push([category, product])
+    }
+    return {sids, taxonomies}
   }
 
   private index(runtime: DirectiveRuntime): void {
@@ -190,8 +292,19 @@ export class CorrelationEngine {
 
   stats(): EngineStats {
     let backlogsActive = 0
-    for (const runtime of this.runtimes) backlogsActive += runtime.backlogCount
-    return {...this.counters, backlogsActive, alarmsActive: this.alarms.size}
+    let directivesInUse = 0
+    for (const runtime of this.runtimes) {
+      const count = runtime.backlogCount
+      backlogsActive += count
+      if (count > 0) directivesInUse++
+    }
+    return {
+      ...this.counters,
+      backlogsActive,
+      alarmsActive: this.alarms.size,
+      directives: this.runtimes.length,
+      directivesInUse,
+    }
   }
 
   private deleteBacklog(backlog: Backlog): void {

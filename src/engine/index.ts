@@ -16,7 +16,15 @@ export * from './replay.js'
 export {EventMatchContext, compileRule, matchRule, StickySet, type CompiledRule} from './rule.js'
 export {NetworkList, StringList, compileCustomData, splitList} from './list-match.js'
 export {parseIp, parseCidr, networkContains, formatNetwork, isPrivateOrInvalidIp} from './ip.js'
-export {JsonNumberLiteral, parseJson, goQuote, type JsonValue} from './go-json.js'
+export {
+  JsonNumberLiteral,
+  JsonSyntaxError,
+  JsonTypeError,
+  parseJson,
+  goQuote,
+  type JsonValue,
+} from './go-json.js'
 export * from './xcorrelator.js'
 export * from './generator.js'
 export * from './test-cases.js'
+export * from './eps-limiter.js'

@@ -1,12 +1,18 @@
 // A real HTTP server on 127.0.0.1 that answers like the services dsiem's built-in plugins talk to:
 // Arkime WISE (`GET /ip/<ip>`, a JavaScript object-literal array) and dsiem's nesd (`GET /?ip=&port=`,
-// serving upstream's nessus_example.csv fixture with nesd's status codes and texts). `/slow/...`
-// never answers (until close), for timeout tests; anything else is a 404 page, as a router gives.
+// serving the rows of a Nessus CSV export with nesd's status codes and texts: by default our own
+// test/fixtures/intel/nessus-scan.csv, or any export passed as `nessusCsv`, e.g. upstream's
+// nessus_example.csv). `/slow/...` never answers (until close), for timeout tests; anything else is a
+// 404 page, as a router gives.
 
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import {isIP, type AddressInfo} from 'node:net'
-import {upstream} from './paths.js'
+import path from 'node:path'
+import {REPO_ROOT} from './paths.js'
+
+/** Our own small Nessus export (hosts 192.168.40.12 and .13), served unless another is given. */
+export const NESSUS_SCAN_CSV = path.join(REPO_ROOT, 'test/fixtures/intel/nessus-scan.csv')
 
 /** WISE's answer for 8.8.8.8 in the object-literal form WISE really sends (unquoted keys). */
 const WISE_8888 = `[{field: "alienvault.id", len: 3, value: "12"},
@@ -73,7 +79,8 @@ export function parseCsv(text: string): string[][] {
   return rows
 }
 
-interface ScanEntry {
+/** The columns of a Nessus export row that nesd serves. */
+export interface NessusRow {
   cve: string
   risk: string
   name: string
@@ -81,22 +88,36 @@ interface ScanEntry {
   port: number
 }
 
-function loadNessusFixture(): ScanEntry[] {
-  const [header, ...rows] = parseCsv(
-    readFileSync(upstream('internal/pkg/plugin/nesd/fixtures/nessus_example.csv'), 'utf8'),
-  )
-  const column = (name: string): number => header!.indexOf(name)
-  const [cve, risk, host, port, name] = ['CVE', 'Risk', 'Host', 'Port', 'Name'].map(column) as number[]
+/** The rows of a Nessus CSV export, found by header name (column order and extra columns are free). */
+export function parseNessusCsv(text: string): NessusRow[] {
+  const [header, ...rows] = parseCsv(text)
+  const column = (name: string): number => {
+    const index = header?.indexOf(name) ?? -1
+    if (index < 0) throw new Error(`Nessus CSV has no ${name} column`)
+    return index
+  }
+  const [cve, risk, host, port, name] = ['CVE', 'Risk', 'Host', 'Port', 'Name'].map(column) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   return rows.map((r) => ({
-    cve: r[cve!]!,
-    risk: r[risk!]!,
-    name: r[name!]!,
-    host: r[host!]!,
-    port: Number(r[port!]),
+    cve: r[cve] ?? '',
+    risk: r[risk] ?? '',
+    name: r[name] ?? '',
+    host: r[host] ?? '',
+    port: Number(r[port]),
   }))
 }
 
-function nesdAnswer(url: URL, scans: readonly ScanEntry[]): {status: number; body: string} {
+export interface IntelServerOptions {
+  /** Text of the Nessus CSV export nesd serves; our own NESSUS_SCAN_CSV by default. */
+  nessusCsv?: string
+}
+
+function nesdAnswer(url: URL, scans: readonly NessusRow[]): {status: number; body: string} {
   const ip = url.searchParams.get('ip') ?? ''
   const port = url.searchParams.get('port') ?? ''
   if (ip === '' || port === '') return {status: 400, body: 'requires ip and port parameter\n'}
@@ -117,8 +138,8 @@ function nesdAnswer(url: URL, scans: readonly ScanEntry[]): {status: number; bod
   }
 }
 
-export async function startIntelServer(): Promise<IntelServer> {
-  const scans = loadNessusFixture()
+export async function startIntelServer(options: IntelServerOptions = {}): Promise<IntelServer> {
+  const scans = parseNessusCsv(options.nessusCsv ?? readFileSync(NESSUS_SCAN_CSV, 'utf8'))
   const timers = new Set<NodeJS.Timeout>()
   let inFlight = 0
   const state = {

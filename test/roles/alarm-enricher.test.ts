@@ -2,9 +2,12 @@
 // built-in Wise and Nesd plugins, and a real local server playing WISE and nesd. Covers the alarm
 // lines that follow a finding (and none at risk 0), the final stage after the backlog is deleted, the
 // cache (hits, negatives, expiry, nothing cached when every plugin failed), per-alarm serialisation,
-// a server slower than the deadline, and a graceful stop.
+// a server slower than the deadline, and a graceful stop. The behaviour suite always runs, with nesd
+// serving our own Nessus export (test/fixtures/intel/nessus-scan.csv); only the last suite, which
+// replays upstream's nessus_example.csv, skips (with a notice) when upstream's fixtures are absent.
 
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
 import {after, before, beforeEach, describe, it} from 'node:test'
 import {
   AssetTable,
@@ -19,13 +22,14 @@ import {
   type IntelPlugin,
   type LogLevel,
   type NamedPlugin,
+  type LookupResult,
   type VulnPlugin,
 } from '../../src/engine/index.js'
 import {AlarmEnricher} from '../../src/roles/alarm-enricher.js'
 import {NesdPlugin, WisePlugin} from '../../src/roles/io/intel-plugins.js'
 import {event} from '../helpers/engine-harness.js'
 import {startIntelServer, type IntelServer} from '../helpers/intel-server.js'
-import {skipWithoutUpstreamFixtures} from '../helpers/paths.js'
+import {skipWithoutUpstreamFixtures, upstream} from '../helpers/paths.js'
 
 const ASSETS: AssetEntry[] = [
   {name: 'lan', cidr: '192.168.0.0/16', value: 5, whitelisted: false},
@@ -142,19 +146,55 @@ function rig(
   }
 }
 
-describe('alarm enricher', {skip: skipWithoutUpstreamFixtures('alarm enricher tests')}, () => {
+function wiseAt(url: string, timeoutMs?: number): NamedPlugin<IntelPlugin> {
+  const plugin = new WisePlugin(timeoutMs === undefined ? {} : {timeoutMs})
+  plugin.initialize(JSON.stringify({url}))
+  return {name: 'Wise', source: 'Wise', plugin}
+}
+
+function nesdAt(server: IntelServer): NamedPlugin<VulnPlugin> {
+  const plugin = new NesdPlugin()
+  plugin.initialize(JSON.stringify({url: `${server.base}/?ip=\${ip}&port=\${port}`}))
+  return {name: 'Nesd', source: 'Nessus', plugin}
+}
+
+/**
+ * An alarm from the DMZ to host:port whose second stage asks nesd about both ip:port terms: the
+ * vulnerabilities found for host:port are written on a second alarm line. Returns them.
+ */
+async function assertNesdAlarm(
+  server: IntelServer,
+  host: string,
+  port: number,
+): Promise<readonly LookupResult[]> {
+  const r = rig({later: [10]}, {intel: [wiseAt(`${server.base}/ip/\${ip}`)], vuln: [nesdAt(server)]})
+  r.send('10.0.0.5', host, {src: 40000, dst: port})
+  await r.enricher.idle()
+  // Stage 2's rule now reads from 10.0.0.5 to host, port_to port; both IPs are private.
+  assert.deepEqual(server.requests, ['/?ip=10.0.0.5&port=40000', `/?ip=${host}&port=${port}`])
+  const last = r.alarms().at(-1)!
+  assert.equal(r.alarms().length, 2)
+  assert.equal(last.intelHits.length, 0)
+  const term = `${host}:${port}`
+  assert.ok(
+    last.vulnerabilities.every((v) => v.provider === 'Nesd' && v.term === term),
+    `every finding is from Nesd for ${term}`,
+  )
+  const hostPattern = host.replaceAll('.', '\\.')
+  assert.match(
+    serializeAlarm(last),
+    new RegExp(`"dst_ips":\\["${hostPattern}"\\],"vulnerabilities":\\[\\{"provider":"Nesd"`),
+  )
+  assert.ok(r.logs.includes(`info: found vulnerability for ${term}`), r.logs.join('\n'))
+  return last.vulnerabilities
+}
+
+describe('alarm enricher', () => {
   let server: IntelServer
 
-  const wise = (url = `${server.base}/ip/\${ip}`, timeoutMs?: number): NamedPlugin<IntelPlugin> => {
-    const plugin = new WisePlugin(timeoutMs === undefined ? {} : {timeoutMs})
-    plugin.initialize(JSON.stringify({url}))
-    return {name: 'Wise', source: 'Wise', plugin}
-  }
-  const nesd = (): NamedPlugin<VulnPlugin> => {
-    const plugin = new NesdPlugin()
-    plugin.initialize(JSON.stringify({url: `${server.base}/?ip=\${ip}&port=\${port}`}))
-    return {name: 'Nesd', source: 'Nessus', plugin}
-  }
+  const wise = (url = `${server.base}/ip/\${ip}`, timeoutMs?: number): NamedPlugin<IntelPlugin> =>
+    wiseAt(url, timeoutMs)
+  const nesd = (): NamedPlugin<VulnPlugin> => nesdAt(server)
   const asked = (path: string): number => server.requests.filter((r) => r === path).length
 
   before(async () => {
@@ -203,27 +243,27 @@ describe('alarm enricher', {skip: skipWithoutUpstreamFixtures('alarm enricher te
   })
 
   it('writes the vulnerabilities nesd reports for rule ip:port terms', async () => {
-    const r = rig({later: [10]}, {intel: [wise()], vuln: [nesd()]})
-    r.send('10.0.0.5', '192.168.225.196', {src: 40000, dst: 80})
+    const vulnerabilities = await assertNesdAlarm(server, '192.168.40.12', 80)
+    // Our Nessus export's Medium, High and Critical rows for 192.168.40.12:80, in CSV order.
+    assert.equal(vulnerabilities[0]!.result, 'Medium - Web Server Lists Directory Contents (CVE-2021-20001)')
+    assert.deepEqual(
+      vulnerabilities.map((v) => v.result),
+      [
+        'Medium - Web Server Lists Directory Contents (CVE-2021-20001)',
+        'High - Outdated Web Framework, Multiple Issues',
+        'Critical - Remote Command Execution in "status" CGI (CVE-2022-20003)',
+      ],
+    )
+  })
+
+  it('writes no second line when nesd only has findings below Medium', async () => {
+    const r = rig({later: [10]}, {vuln: [nesd()]})
+    r.send('10.0.0.5', '192.168.40.12', {src: 40000, dst: 22})
     await r.enricher.idle()
-    // Stage 2's rule now reads from 10.0.0.5 to 192.168.225.196, port_to 80; both IPs are private.
-    assert.deepEqual(server.requests, ['/?ip=10.0.0.5&port=40000', '/?ip=192.168.225.196&port=80'])
-    const last = r.alarms().at(-1)!
-    assert.equal(r.alarms().length, 2)
-    assert.equal(last.intelHits.length, 0)
-    assert.equal(
-      last.vulnerabilities[0]!.result,
-      'Medium - HTTP TRACE / TRACK Methods Allowed (CVE-2003-1567)',
-    )
-    assert.ok(
-      last.vulnerabilities.every((v) => v.provider === 'Nesd' && v.term === '192.168.225.196:80'),
-      'every finding is from Nesd for 192.168.225.196:80',
-    )
-    assert.match(
-      serializeAlarm(last),
-      /"dst_ips":\["192\.168\.225\.196"\],"vulnerabilities":\[\{"provider":"Nesd"/,
-    )
-    assert.ok(r.logs.includes('info: found vulnerability for 192.168.225.196:80'), r.logs.join('\n'))
+    assert.deepEqual(server.requests, ['/?ip=10.0.0.5&port=40000', '/?ip=192.168.40.12&port=22'])
+    assert.equal(r.alarms().length, 1)
+    assert.equal(r.engine.alarm('b000001')!.vulnerabilities.length, 0)
+    assert.equal(r.enricher.stats().errors, 0)
   })
 
   it('still reports what the final stage finds after the backlog is deleted', async () => {
@@ -377,3 +417,24 @@ describe('alarm enricher', {skip: skipWithoutUpstreamFixtures('alarm enricher te
     assert.deepEqual(server.requests, [])
   })
 })
+
+describe(
+  "alarm enricher replaying upstream's nessus_example.csv",
+  {skip: skipWithoutUpstreamFixtures("alarm enricher replay of upstream's nessus_example.csv")},
+  () => {
+    let server: IntelServer
+    before(async () => {
+      server = await startIntelServer({
+        nessusCsv: readFileSync(upstream('internal/pkg/plugin/nesd/fixtures/nessus_example.csv'), 'utf8'),
+      })
+    })
+    after(async () => {
+      await server.close()
+    })
+
+    it('writes the vulnerabilities nesd reports for rule ip:port terms', async () => {
+      const vulnerabilities = await assertNesdAlarm(server, '192.168.225.196', 80)
+      assert.equal(vulnerabilities[0]!.result, 'Medium - HTTP TRACE / TRACK Methods Allowed (CVE-2003-1567)')
+    })
+  },
+)

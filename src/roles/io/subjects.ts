@@ -5,6 +5,8 @@
 // Category and product are encoded into subject-safe tokens (NATS tokens cannot hold '.', '*', '>' or
 // whitespace, and must not be empty).
 
+import {createHash} from 'node:crypto'
+
 export const LEGACY_SUBJECTS = {
   events: 'dsiem_events',
   overload: 'dsiem_overload_signals',
@@ -17,10 +19,18 @@ export const SUBJECTS = {
   eventsPrefix: `${SUBJECT_PREFIX}.events`,
 } as const
 
-/** A subject-safe token: "_" for empty, else base64url of the UTF-8 bytes prefixed with "b". */
+const MAX_PLAIN_TOKEN_BYTES = 192
+
+/**
+ * A subject-safe token: "_" for empty, "b" + base64url of the UTF-8 bytes, or for long values "h" +
+ * base64url of their SHA-256 (nats-server drops a connection whose subject is too long, and two
+ * directive keys that long are still told apart).
+ */
 export function subjectToken(value: string): string {
   if (value === '') return '_'
-  return 'b' + Buffer.from(value, 'utf8').toString('base64url')
+  const bytes = Buffer.from(value, 'utf8')
+  if (bytes.length <= MAX_PLAIN_TOKEN_BYTES) return 'b' + bytes.toString('base64url')
+  return 'h' + createHash('sha256').update(bytes).digest('base64url')
 }
 
 /** The subject an event is published on in routed mode. */

@@ -1,0 +1,149 @@
+// The one place that knows the set of roles and their order. startServe builds the shared pieces
+// (logger, metrics, bus, HTTP routes), starts roles in order (logger → manager → proxy → backend →
+// frontend → worker), then opens the HTTP server; stop goes the other way: stop taking requests,
+// stop roles in reverse, close the bus.
+
+import {hostname} from 'node:os'
+import {systemClock, type Clock} from '../engine/index.js'
+import {createBackendRole, isRunningBackend, type ReloadResult} from './backend.js'
+import {MemoryBus, type EventBus} from './bus.js'
+import type {RoleContext} from './context.js'
+import {frontendRole} from './frontend.js'
+import {registerConfigRoutes} from './http/config-routes.js'
+import {registerHealthAndMetrics} from './http/health.js'
+import {HttpRouter} from './http/router.js'
+import {startHttpServer} from './http/server.js'
+import {connectNatsBus} from './io/bus.js'
+import {createLogger, type Logger, type LogLevel} from './io/log.js'
+import {createMetrics} from './io/metrics.js'
+import {removePidFile, writeEffectiveConfig, writePidFile} from './io/process-files.js'
+import {openAlarmStore} from './io/state.js'
+import type {ServeConfig} from './serve-config.js'
+import type {RoleModule, RoleName, RoleStatus, RunningRole} from './types.js'
+
+export interface ServeOptions {
+  logLevel?: LogLevel
+  /** Upstream flags accepted for compatibility that have no effect here (warned about once). */
+  ignoredFlags?: readonly string[]
+  log?: Logger
+  clock?: Clock
+  /** Role modules by name (tests inject variants); defaults to the built-in ones. */
+  modules?: Partial<Record<RoleName, RoleModule>>
+}
+
+export interface RunningServe {
+  readonly port: number
+  readonly bus: EventBus
+  readonly roles: readonly RunningRole[]
+  status(): RoleStatus[]
+  /** Reloads every backend's directives and assets (SIGHUP). */
+  reload(): Promise<ReloadResult[]>
+  stop(): Promise<void>
+}
+
+function defaultModules(log: Logger): Partial<Record<RoleName, RoleModule>> {
+  return {
+    backend: createBackendRole({
+      openAlarmStore: (file) =>
+        openAlarmStore(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
+    }),
+    frontend: frontendRole,
+  }
+}
+
+export async function startServe(config: ServeConfig, options: ServeOptions = {}): Promise<RunningServe> {
+  const node = config.node !== '' ? config.node : hostname()
+  const log = options.log ?? createLogger({level: options.logLevel ?? 'info', fields: {node}})
+  for (const flag of options.ignoredFlags ?? []) {
+    log.warn(`--${flag} is an upstream Go option with no effect in dsiem; ignoring it`)
+  }
+  const modules = options.modules ?? defaultModules(log)
+  const metrics = createMetrics(node)
+  const bus: EventBus = config.standalone
+    ? new MemoryBus()
+    : await connectNatsBus({url: config.natsUrl, mode: config.busMode, name: `dsiem-${node}`, log, metrics})
+  const router = new HttpRouter()
+  registerConfigRoutes(router, {configDir: config.configDir, writeable: config.writeableConfig, log})
+  const ctx: RoleContext = {config, log, clock: options.clock ?? systemClock, bus, metrics, http: router}
+
+  const roles: RunningRole[] = []
+  const stopRoles = async (): Promise<void> => {
+    for (const role of [...roles].reverse()) {
+      try {
+        await role.stop()
+      } catch (error) {
+        log.error(`stopping ${role.name} failed: ${(error as Error).message}`)
+      }
+    }
+  }
+  try {
+    for (const name of config.roles) {
+      const module = modules[name]
+      if (module === undefined) throw new Error(`role ${name} has no module in this build`)
+      roles.push(await module.start(ctx))
+    }
+  } catch (error) {
+    await stopRoles()
+    await bus.close()
+    throw error
+  }
+  registerHealthAndMetrics(router, {node, statuses: () => roles.map((r) => r.status()), bus, metrics})
+  let server
+  try {
+    server = await startHttpServer(router, {address: config.address, port: config.port, log})
+  } catch (error) {
+    await stopRoles()
+    await bus.close()
+    throw error
+  }
+
+  const mode = config.standalone ? 'standalone' : config.roles.join(',')
+  const written = writeEffectiveConfig(config, mode)
+  if (written.error !== undefined) log.warn(`cannot write ${written.file}: ${written.error}`)
+  writePidFile(config.dataDir)
+  log.info(`dsiem serve started: roles ${mode}, listening on ${config.address}:${server.port}`, {
+    bus: bus.mode,
+    pid: process.pid,
+  })
+
+  let stopped: Promise<void> | undefined
+  return {
+    port: server.port,
+    bus,
+    roles,
+    status: () => roles.map((r) => r.status()),
+    reload: async () => {
+      const results: ReloadResult[] = []
+      for (const role of roles) {
+        if (isRunningBackend(role)) results.push(await role.reload())
+      }
+      return results
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        log.info('dsiem serve stopping')
+        await server.close()
+        await stopRoles()
+        await bus.close()
+        removePidFile(config.dataDir)
+        log.info('dsiem serve stopped')
+      })()),
+  }
+}
+
+/** Runs until SIGINT/SIGTERM; SIGHUP reloads directives and assets. */
+export async function runServe(config: ServeConfig, options: ServeOptions = {}): Promise<void> {
+  const serve = await startServe(config, options)
+  await new Promise<void>((resolve) => {
+    const onStop = (): void => {
+      process.off('SIGHUP', onReload)
+      void serve.stop().then(resolve, resolve)
+    }
+    const onReload = (): void => {
+      void serve.reload()
+    }
+    process.once('SIGINT', onStop)
+    process.once('SIGTERM', onStop)
+    process.on('SIGHUP', onReload)
+  })
+}

@@ -1,0 +1,624 @@
+// The only importer of better-sqlite3: the local alarm store that stands in for upstream's Elasticsearch
+// index. Upserts apply the rule of upstream's Logstash painless script (an update with lower risk, or
+// equal risk and an older update_time, is dropped; status and tag stay as the analyst left them), and
+// are written behind in batched transactions, because per-upsert autocommits cap throughput at a
+// fraction of what batches reach (performance.md §5). WAL lets `dsiem alarms …` read and edit the
+// database while a server holds it open.
+
+import {closeSync, existsSync, mkdirSync, openSync} from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import {
+  DsiemError,
+  EnvironmentError,
+  InputError,
+  goQuote,
+  serializeAlarm,
+  type Alarm,
+  type CustomDataEntry,
+  type LookupResult,
+} from '../../engine/index.js'
+import type {AlarmQuery, AlarmStore, StoredAlarm} from '../alarm-store.js'
+
+export const ALARM_STORE_FILE = 'dsiem.db'
+
+/** Where the alarm store lives inside a data directory (one rule for `serve` and `dsiem alarms`). */
+export function alarmStorePath(dataDir: string): string {
+  return path.join(dataDir, ALARM_STORE_FILE)
+}
+
+export interface AlarmStoreOptions {
+  /** Open for reading only (commands); the file must exist. */
+  readonly?: boolean
+  /** Fail with "no alarm store" instead of creating the file. Implied by `readonly`. */
+  mustExist?: boolean
+  /** How long an upsert may wait in the queue before its batch is written (default 50 ms). */
+  flushIntervalMs?: number
+  /** Queue length that triggers an immediate write (default 500). */
+  batchSize?: number
+  /** Upserts kept while writes keep failing; beyond it new ones are lost (default 100000). */
+  maxQueued?: number
+  /** How long to wait for another process's write lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number
+  /** Background write failures (timer or batch-size flushes), which have no caller to throw to. */
+  onError?: (error: EnvironmentError) => void
+}
+
+export interface AlarmStoreStats {
+  /** Upserts waiting for the next write. */
+  readonly queued: number
+  /** Committed write-behind transactions. */
+  readonly transactions: number
+  readonly inserted: number
+  readonly updated: number
+  /** Upserts rejected by the rule (lower risk, or equal risk and older update_time). */
+  readonly dropped: number
+  /** Upserts discarded because the queue was full while writes were failing. */
+  readonly lost: number
+}
+
+export interface SqliteAlarmStore extends AlarmStore {
+  readonly file: string
+  readonly readonly: boolean
+  stats(): AlarmStoreStats
+}
+
+/**
+ * Schema steps, applied in order inside one transaction; the count is stored in PRAGMA user_version
+ * (the schema version), so a newer file is refused instead of misread.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE alarms (
+     alarm_id     TEXT PRIMARY KEY NOT NULL,
+     directive_id INTEGER NOT NULL,
+     title        TEXT NOT NULL,
+     status       TEXT NOT NULL,
+     tag          TEXT NOT NULL,
+     risk         INTEGER NOT NULL,
+     risk_class   TEXT NOT NULL,
+     created_time INTEGER NOT NULL,
+     update_time  INTEGER NOT NULL,
+     src_ips      TEXT NOT NULL,
+     dst_ips      TEXT NOT NULL,
+     json         TEXT NOT NULL
+   );
+   CREATE INDEX alarms_status ON alarms (status);
+   CREATE INDEX alarms_tag ON alarms (tag);
+   CREATE INDEX alarms_risk_class ON alarms (risk_class);
+   CREATE INDEX alarms_update_time ON alarms (update_time);`,
+]
+
+export const ALARM_STORE_SCHEMA_VERSION = MIGRATIONS.length
+
+const DEFAULT_FLUSH_INTERVAL_MS = 50
+const DEFAULT_BATCH_SIZE = 500
+const DEFAULT_MAX_QUEUED = 100_000
+const MAX_RETRY_DELAY_MS = 30_000
+const BUSY_TIMEOUT_MS = 5_000
+
+interface AlarmRow {
+  alarm_id: string
+  directive_id: number
+  title: string
+  status: string
+  tag: string
+  risk: number
+  risk_class: string
+  created_time: number
+  update_time: number
+  src_ips: string
+  dst_ips: string
+  json: string
+}
+
+type StoredField = 'status' | 'tag'
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** SQLite and file-system failures are the environment's; our own errors pass through unchanged. */
+function storeError(file: string, action: string, error: unknown): Error {
+  if (error instanceof DsiemError) return error
+  return new EnvironmentError(
+    `alarm store ${file}: ${action} failed: ${messageOf(error)}`,
+    'DSIEM_E_ALARM_STORE',
+    {
+      cause: error,
+    },
+  )
+}
+
+function toStored(row: AlarmRow): StoredAlarm {
+  return {
+    alarmId: row.alarm_id,
+    directiveId: row.directive_id,
+    title: row.title,
+    status: row.status,
+    tag: row.tag,
+    risk: row.risk,
+    riskClass: row.risk_class,
+    createdTime: row.created_time,
+    updateTime: row.update_time,
+    srcIps: JSON.parse(row.src_ips) as string[],
+    dstIps: JSON.parse(row.dst_ips) as string[],
+    json: row.json,
+  }
+}
+
+/** Index just past the JSON string that opens at `i`. */
+function skipString(text: string, i: number): number {
+  for (let j = i + 1; j < text.length; j++) {
+    if (text[j] === '\\') j++
+    else if (text[j] === '"') return j + 1
+  }
+  throw new Error('unterminated string in stored alarm line')
+}
+
+/** Index just past the JSON value that starts at `i`. */
+function skipValue(text: string, i: number): number {
+  const first = text[i]
+  if (first === '"') return skipString(text, i)
+  if (first === '{' || first === '[') {
+    let depth = 0
+    for (let j = i; j < text.length; j++) {
+      const c = text[j]
+      if (c === '"') j = skipString(text, j) - 1
+      else if (c === '{' || c === '[') depth++
+      else if (c === '}' || c === ']') {
+        depth--
+        if (depth === 0) return j + 1
+      }
+    }
+    throw new Error('unterminated value in stored alarm line')
+  }
+  let j = i
+  while (j < text.length && !/[,}\]\s]/.test(text[j]!)) j++
+  return j
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i]!)) i++
+  return i
+}
+
+/**
+ * Replaces one top-level string field of an alarm line in place. The line is edited as text, not
+ * re-encoded, because JSON.parse would round the rules' nanosecond rcvd_time and lose Go's escaping.
+ */
+export function replaceTopLevelString(line: string, key: string, value: string): string {
+  let i = skipSpace(line, 0)
+  if (line[i] !== '{') throw new Error('stored alarm line is not a JSON object')
+  i = skipSpace(line, i + 1)
+  while (i < line.length && line[i] !== '}') {
+    const keyEnd = skipString(line, i)
+    const name = JSON.parse(line.slice(i, keyEnd)) as string
+    i = skipSpace(line, keyEnd)
+    if (line[i] !== ':') throw new Error('malformed stored alarm line')
+    const valueStart = skipSpace(line, i + 1)
+    const valueEnd = skipValue(line, valueStart)
+    if (name === key) return line.slice(0, valueStart) + goQuote(value) + line.slice(valueEnd)
+    i = skipSpace(line, valueEnd)
+    if (line[i] === ',') i = skipSpace(line, i + 1)
+  }
+  throw new Error(`stored alarm line has no ${key} field`)
+}
+
+function isLookupResult(value: unknown): value is LookupResult {
+  const v = value as Record<string, unknown> | null
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v['provider'] === 'string' &&
+    typeof v['term'] === 'string' &&
+    typeof v['result'] === 'string'
+  )
+}
+
+function isCustomData(value: unknown): value is CustomDataEntry {
+  const v = value as Record<string, unknown> | null
+  return (
+    typeof v === 'object' && v !== null && typeof v['label'] === 'string' && typeof v['content'] === 'string'
+  )
+}
+
+/** The optional arrays of a stored line (the rule keeps them when an update omits them). */
+function storedOptionals(line: string): {
+  intelHits: LookupResult[]
+  vulnerabilities: LookupResult[]
+  customData: CustomDataEntry[]
+} {
+  const parsed = JSON.parse(line) as Record<string, unknown>
+  const list = <T>(value: unknown, guard: (v: unknown) => v is T): T[] =>
+    Array.isArray(value) ? value.filter(guard) : []
+  return {
+    intelHits: list(parsed['intel_hits'], isLookupResult),
+    vulnerabilities: list(parsed['vulnerabilities'], isLookupResult),
+    customData: list(parsed['custom_data'], isCustomData),
+  }
+}
+
+function rowParams(alarm: Alarm, json: string) {
+  return {
+    alarm_id: alarm.alarmId,
+    directive_id: alarm.directiveId,
+    title: alarm.title,
+    status: alarm.status,
+    tag: alarm.tag,
+    risk: alarm.risk,
+    risk_class: alarm.riskClass,
+    created_time: alarm.createdTime,
+    update_time: alarm.updateTime,
+    src_ips: JSON.stringify(alarm.srcIps),
+    dst_ips: JSON.stringify(alarm.dstIps),
+    json,
+  }
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1)
+    throw new InputError(`${name} must be a positive integer, got ${value}`)
+  return value
+}
+
+class SqliteStore implements SqliteAlarmStore {
+  readonly file: string
+  readonly readonly: boolean
+  private readonly db: Database.Database
+  private readonly flushIntervalMs: number
+  private readonly batchSize: number
+  private readonly maxQueued: number
+  private readonly onError: (error: EnvironmentError) => void
+  private queue: Alarm[] = []
+  private timer: NodeJS.Timeout | undefined
+  private retryDelayMs = 0
+  private closed = false
+  private closing = false
+  private counts = {transactions: 0, inserted: 0, updated: 0, dropped: 0, lost: 0}
+  private readonly writeBatch:
+    ((batch: readonly Alarm[]) => {inserted: number; updated: number; dropped: number}) | undefined
+  private readonly setField: ((field: StoredField, alarmId: string, value: string) => AlarmRow) | undefined
+
+  constructor(file: string, db: Database.Database, options: AlarmStoreOptions) {
+    this.file = file
+    this.db = db
+    this.readonly = options.readonly === true
+    this.flushIntervalMs = positiveInteger(
+      options.flushIntervalMs,
+      DEFAULT_FLUSH_INTERVAL_MS,
+      'flushIntervalMs',
+    )
+    this.batchSize = positiveInteger(options.batchSize, DEFAULT_BATCH_SIZE, 'batchSize')
+    this.maxQueued = positiveInteger(options.maxQueued, DEFAULT_MAX_QUEUED, 'maxQueued')
+    this.onError = options.onError ?? ((error) => process.stderr.write(`dsiem: warning: ${error.message}\n`))
+    if (this.readonly) return
+
+    const select = db.prepare<[string], AlarmRow>('SELECT * FROM alarms WHERE alarm_id = ?')
+    const insert = db.prepare(
+      `INSERT INTO alarms (alarm_id, directive_id, title, status, tag, risk, risk_class, created_time,
+         update_time, src_ips, dst_ips, json)
+       VALUES (@alarm_id, @directive_id, @title, @status, @tag, @risk, @risk_class, @created_time,
+         @update_time, @src_ips, @dst_ips, @json)`,
+    )
+    // status and tag are deliberately absent: they belong to the analyst once the alarm exists.
+    const update = db.prepare(
+      `UPDATE alarms SET directive_id = @directive_id, title = @title, risk = @risk, risk_class = @risk_class,
+         created_time = @created_time, update_time = @update_time, src_ips = @src_ips, dst_ips = @dst_ips,
+         json = @json
+       WHERE alarm_id = @alarm_id`,
+    )
+    const updateField = {
+      status: db.prepare('UPDATE alarms SET status = ?, json = ? WHERE alarm_id = ?'),
+      tag: db.prepare('UPDATE alarms SET tag = ?, json = ? WHERE alarm_id = ?'),
+    }
+
+    // IMMEDIATE: each transaction reads a row and then writes it; a deferred one could fail with
+    // SQLITE_BUSY on the upgrade when a `dsiem alarms set-*` process wrote in between.
+    const writeBatch = db.transaction((batch: readonly Alarm[]) => {
+      let inserted = 0
+      let updated = 0
+      let dropped = 0
+      for (const alarm of batch) {
+        const row = select.get(alarm.alarmId)
+        if (row === undefined) {
+          insert.run(rowParams(alarm, serializeAlarm(alarm)))
+          inserted++
+          continue
+        }
+        if (alarm.risk < row.risk || (alarm.risk === row.risk && alarm.updateTime < row.update_time)) {
+          dropped++
+          continue
+        }
+        const needStored =
+          alarm.intelHits.length === 0 || alarm.vulnerabilities.length === 0 || alarm.customData.length === 0
+        const stored = needStored ? storedOptionals(row.json) : undefined
+        const merged: Alarm = {
+          ...alarm,
+          status: row.status,
+          tag: row.tag,
+          intelHits: alarm.intelHits.length > 0 ? alarm.intelHits : (stored?.intelHits ?? []),
+          vulnerabilities:
+            alarm.vulnerabilities.length > 0 ? alarm.vulnerabilities : (stored?.vulnerabilities ?? []),
+          customData: alarm.customData.length > 0 ? alarm.customData : (stored?.customData ?? []),
+        }
+        update.run(rowParams(merged, serializeAlarm(merged)))
+        updated++
+      }
+      return {inserted, updated, dropped}
+    })
+    this.writeBatch = (batch) => writeBatch.immediate(batch)
+
+    const setField = db.transaction((field: StoredField, alarmId: string, value: string): AlarmRow => {
+      const row = select.get(alarmId)
+      if (row === undefined) throw new InputError(`no alarm ${alarmId}`, 'DSIEM_E_NO_ALARM')
+      const json = replaceTopLevelString(row.json, field, value)
+      updateField[field].run(value, json, alarmId)
+      return {...row, [field]: value, json}
+    })
+    this.setField = (field, alarmId, value) => setField.immediate(field, alarmId, value)
+  }
+
+  upsert(alarm: Alarm): void {
+    this.writable('upsert')
+    if (this.queue.length >= this.maxQueued) {
+      if (this.counts.lost++ === 0 || this.counts.lost % this.maxQueued === 0) {
+        this.onError(
+          new EnvironmentError(
+            `alarm store ${this.file}: write queue full (${this.maxQueued}); ${this.counts.lost} alarm update(s) lost so far`,
+            'DSIEM_E_ALARM_STORE',
+          ),
+        )
+      }
+      return
+    }
+    this.queue.push(alarm)
+    if (this.queue.length >= this.batchSize && this.retryDelayMs === 0) this.backgroundFlush()
+    else this.schedule()
+  }
+
+  flush(): void {
+    this.writable('flush')
+    this.cancelTimer()
+    if (this.queue.length === 0) return
+    const batch = this.queue
+    this.queue = []
+    let result
+    try {
+      result = this.writeBatch!(batch)
+    } catch (error) {
+      // Nothing of the batch was committed: keep it, ahead of whatever arrived since, and retry
+      // later with a growing delay so a locked database or a full disk is not hammered (and
+      // reported) every few milliseconds.
+      this.queue = batch.concat(this.queue)
+      this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, this.flushIntervalMs), MAX_RETRY_DELAY_MS)
+      if (!this.closing) this.schedule()
+      throw storeError(this.file, 'write', error)
+    }
+    this.retryDelayMs = 0
+    this.counts.transactions++
+    this.counts.inserted += result.inserted
+    this.counts.updated += result.updated
+    this.counts.dropped += result.dropped
+  }
+
+  list(query: AlarmQuery = {}): StoredAlarm[] {
+    this.open('list')
+    this.flushForRead()
+    const where: string[] = []
+    const params: (string | number)[] = []
+    if (query.status !== undefined) {
+      where.push('status = ?')
+      params.push(query.status)
+    }
+    if (query.tag !== undefined) {
+      where.push('tag = ?')
+      params.push(query.tag)
+    }
+    if (query.riskClass !== undefined) {
+      where.push('risk_class = ?')
+      params.push(query.riskClass)
+    }
+    if (query.directiveId !== undefined) {
+      where.push('directive_id = ?')
+      params.push(query.directiveId)
+    }
+    if (query.since !== undefined) {
+      where.push('update_time >= ?')
+      params.push(query.since)
+    }
+    let sql = 'SELECT * FROM alarms'
+    if (where.length > 0) sql += ' WHERE ' + where.join(' AND ')
+    sql += ' ORDER BY update_time DESC, created_time DESC, alarm_id'
+    if (query.limit !== undefined) {
+      sql += ' LIMIT ?'
+      params.push(positiveInteger(query.limit, 0, 'limit'))
+    }
+    try {
+      return this.db
+        .prepare<(string | number)[], AlarmRow>(sql)
+        .all(...params)
+        .map(toStored)
+    } catch (error) {
+      throw storeError(this.file, 'read', error)
+    }
+  }
+
+  get(alarmId: string): StoredAlarm | undefined {
+    this.open('get')
+    this.flushForRead()
+    try {
+      const row = this.db.prepare<[string], AlarmRow>('SELECT * FROM alarms WHERE alarm_id = ?').get(alarmId)
+      return row === undefined ? undefined : toStored(row)
+    } catch (error) {
+      throw storeError(this.file, 'read', error)
+    }
+  }
+
+  setStatus(alarmId: string, status: string, allowed: readonly string[]): StoredAlarm {
+    return this.set('status', alarmId, status, allowed)
+  }
+
+  setTag(alarmId: string, tag: string, allowed: readonly string[]): StoredAlarm {
+    return this.set('tag', alarmId, tag, allowed)
+  }
+
+  stats(): AlarmStoreStats {
+    return {queued: this.queue.length, ...this.counts}
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closing = true
+    try {
+      if (!this.readonly) this.flush()
+    } finally {
+      this.cancelTimer()
+      this.closed = true
+      this.db.close()
+    }
+  }
+
+  private set(field: StoredField, alarmId: string, value: string, allowed: readonly string[]): StoredAlarm {
+    this.writable(`set ${field}`)
+    if (!allowed.includes(value)) {
+      const flag = field === 'status' ? '--status / DSIEM_STATUS' : '--tags / DSIEM_TAGS'
+      throw new InputError(
+        `invalid ${field} ${JSON.stringify(value)}: allowed values are ${allowed.map((v) => JSON.stringify(v)).join(', ')}`,
+        field === 'status' ? 'DSIEM_E_ALARM_STATUS' : 'DSIEM_E_ALARM_TAG',
+        {hint: `the allowed values come from ${flag}`},
+      )
+    }
+    // The alarm may still be waiting in the queue.
+    this.flush()
+    try {
+      return toStored(this.setField!(field, alarmId, value))
+    } catch (error) {
+      throw storeError(this.file, `set ${field}`, error)
+    }
+  }
+
+  /**
+   * Reads of the writing store include what is queued. A failing write is reported, not thrown: the
+   * caller still gets the committed data, and the retry schedule stays as it was.
+   */
+  private flushForRead(): void {
+    if (!this.readonly && this.queue.length > 0 && this.retryDelayMs === 0) this.backgroundFlush()
+  }
+
+  private backgroundFlush(): void {
+    try {
+      this.flush()
+    } catch (error) {
+      // No caller to throw to; flush() has already scheduled the retry.
+      this.onError(
+        error instanceof EnvironmentError
+          ? error
+          : new EnvironmentError(messageOf(error), 'DSIEM_E_ALARM_STORE'),
+      )
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.queue.length === 0) return
+    // Not unref'd: a process that queued alarms and then ends without close() still gets them written.
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.backgroundFlush()
+    }, this.retryDelayMs || this.flushIntervalMs)
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private open(operation: string): void {
+    if (this.closed) throw new Error(`alarm store ${this.file}: ${operation} after close`)
+  }
+
+  private writable(operation: string): void {
+    this.open(operation)
+    if (this.readonly) throw new Error(`alarm store ${this.file}: ${operation} on a read-only store`)
+  }
+}
+
+function migrate(db: Database.Database, file: string, readonly: boolean): void {
+  const version = db.pragma('user_version', {simple: true}) as number
+  if (version > ALARM_STORE_SCHEMA_VERSION) {
+    throw new EnvironmentError(
+      `alarm store ${file} has schema version ${version}, newer than this dsiem understands (${ALARM_STORE_SCHEMA_VERSION})`,
+      'DSIEM_E_ALARM_STORE_VERSION',
+      {hint: 'upgrade dsiem, or point --data-dir elsewhere'},
+    )
+  }
+  if (version === ALARM_STORE_SCHEMA_VERSION) return
+  const tables = db
+    .prepare<[], {n: number}>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")
+    .get()
+  if (version === 0 && (tables?.n ?? 0) > 0) {
+    throw new EnvironmentError(
+      `${file} is an SQLite database but not a dsiem alarm store`,
+      'DSIEM_E_ALARM_STORE',
+    )
+  }
+  if (readonly) {
+    throw new EnvironmentError(
+      version === 0
+        ? `alarm store ${file} is empty`
+        : `alarm store ${file} has schema version ${version}; this dsiem needs ${ALARM_STORE_SCHEMA_VERSION}`,
+      'DSIEM_E_ALARM_STORE_VERSION',
+      {hint: 'start dsiem serve on it once to create or upgrade it'},
+    )
+  }
+  db.transaction(() => {
+    for (const step of MIGRATIONS.slice(version)) db.exec(step)
+    db.pragma(`user_version = ${ALARM_STORE_SCHEMA_VERSION}`)
+  }).immediate()
+}
+
+/**
+ * Opens (creating it if allowed) the alarm store at `file`. Read-only opens are for commands: they
+ * never create or migrate, and work while a server process holds the database (WAL).
+ */
+export function openAlarmStore(file: string, options: AlarmStoreOptions = {}): SqliteAlarmStore {
+  const readonly = options.readonly === true
+  if ((readonly || options.mustExist === true) && !existsSync(file)) {
+    throw new EnvironmentError(
+      `no alarm store at ${file}; start dsiem serve with --data-dir ${path.dirname(file)} first`,
+      'DSIEM_E_NO_ALARM_STORE',
+    )
+  }
+  let db: Database.Database | undefined
+  try {
+    if (!readonly) {
+      // Alarms are sensitive: owner-only, like upstream's logs/ (0700) and its output files (0600).
+      mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
+      closeSync(openSync(file, 'a', 0o600))
+    }
+    db = new Database(file, {
+      readonly,
+      fileMustExist: true,
+      timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS,
+    })
+    if (!readonly) {
+      db.pragma('journal_mode = WAL')
+      // With WAL, NORMAL loses at most the last commits on power loss, never consistency; FULL costs
+      // an fsync per transaction.
+      db.pragma('synchronous = NORMAL')
+    }
+    migrate(db, file, readonly)
+    return new SqliteStore(file, db, options)
+  } catch (error) {
+    db?.close()
+    if (error instanceof DsiemError) throw error
+    throw new EnvironmentError(
+      `cannot open alarm store ${file}: ${messageOf(error)}`,
+      'DSIEM_E_ALARM_STORE',
+      {
+        cause: error,
+      },
+    )
+  }
+}

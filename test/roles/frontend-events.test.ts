@@ -1,0 +1,311 @@
+// Upstream's S1 over real HTTP (handler_test.go and the recorded runs): the status codes and bodies of
+// POST /events in upstream's order of checks, rcvd_time/conn_id stamping, the hand-off timeout (408),
+// a closed bus (503), the EPS limiter (429), and the NDJSON bulk endpoint's per-line report.
+
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+import {send, startFrontendHarness, type FrontendHarness} from '../helpers/frontend-harness.js'
+
+const REQUIRED = {
+  event_id: 'e1',
+  timestamp: '2026-01-01T00:00:00Z',
+  sensor: 'sensor1',
+  src_ip: '10.0.0.1',
+  dst_ip: '8.8.8.8',
+}
+const WITH_PLUGIN = {...REQUIRED, plugin_id: 1001, plugin_sid: 1}
+const WITH_TAXONOMY = {...REQUIRED, product: 'IDS', category: 'Malware'}
+
+describe('POST /events (S1)', () => {
+  let h: FrontendHarness
+  before(async () => {
+    h = await startFrontendHarness({frontend: {wallClockNs: () => 1_700_000_000_123_456_789n}})
+  })
+  after(async () => {
+    await h.close()
+  })
+
+  const cases: [name: string, body: string, status: number, text: string][] = [
+    ['garbage', 'garbage', 500, 'Cannot parse the submitted event\n'],
+    ['empty body', '', 500, 'Cannot parse the submitted event\n'],
+    [
+      'a string where an int belongs',
+      JSON.stringify({...WITH_PLUGIN, plugin_id: '1001'}),
+      500,
+      'Cannot parse the submitted event\n',
+    ],
+    ['{}', '{}', 418, 'Not a valid event\n'],
+    ['only the five required strings', JSON.stringify(REQUIRED), 418, 'Not a valid event\n'],
+    [
+      'plugin_id without plugin_sid',
+      JSON.stringify({...REQUIRED, plugin_id: 1001}),
+      418,
+      'Not a valid event\n',
+    ],
+    ['+ plugin_id/plugin_sid', JSON.stringify(WITH_PLUGIN), 200, ''],
+    ['+ product/category', JSON.stringify(WITH_TAXONOMY), 200, ''],
+  ]
+  for (const [name, body, status, text] of cases) {
+    it(`${name} → ${status}`, async () => {
+      const response = await send(h.base, 'POST', '/events', body, {'content-type': 'application/json'})
+      assert.equal(response.status, status)
+      assert.equal(response.body, text)
+      assert.equal(response.headers['server'], 'dsiem')
+    })
+  }
+
+  it('stamps rcvd_time and a rising conn_id on accepted events, which reach the bus', async () => {
+    h.events.length = 0
+    const first = await send(
+      h.base,
+      'POST',
+      '/events',
+      JSON.stringify({...WITH_PLUGIN, event_id: 'a', conn_id: 77}),
+    )
+    const second = await send(h.base, 'POST', '/events/', JSON.stringify({...WITH_TAXONOMY, event_id: 'b'}))
+    assert.equal(first.status, 200)
+    assert.equal(second.status, 200, 'POST /events/ is accepted directly (upstream: 307)')
+    assert.deepEqual(
+      h.events.map((e) => e.eventId),
+      ['a', 'b'],
+    )
+    const [a, b] = h.events
+    assert.equal(a!.rcvdTime, 1_700_000_000_123_456_789n)
+    assert.ok(a!.connId !== 77, 'conn_id from the client is overwritten')
+    assert.ok(b!.connId > a!.connId, `conn_id rises (${a!.connId} → ${b!.connId})`)
+    assert.equal(a!.pluginId, 1001)
+    assert.equal(b!.product, 'IDS')
+  })
+
+  it('every request, refused ones included, counts in conn_id (upstream increments before parsing)', async () => {
+    h.events.length = 0
+    await send(h.base, 'POST', '/events', JSON.stringify({...WITH_PLUGIN, event_id: 'x'}))
+    await send(h.base, 'POST', '/events', 'garbage')
+    await send(h.base, 'POST', '/events', JSON.stringify({...WITH_PLUGIN, event_id: 'y'}))
+    const [x, y] = h.events
+    assert.equal(y!.connId - x!.connId, 2)
+  })
+
+  it('counts outcomes by status in status() and in the metrics', async () => {
+    const detail = h.frontend.status().detail as {byStatus: Record<string, number>; accepted: number}
+    assert.ok((detail.byStatus['500'] ?? 0) >= 3, `500s counted: ${JSON.stringify(detail.byStatus)}`)
+    assert.ok((detail.byStatus['418'] ?? 0) >= 3, `418s counted: ${JSON.stringify(detail.byStatus)}`)
+    assert.equal(detail.accepted, detail.byStatus['200'])
+    const text = await h.metrics.render()
+    assert.match(text, /dsiem_events_received_total\{status="418",node="test-node"\} \d+/)
+  })
+
+  it('other methods on /events → 405, unknown paths → 404', async () => {
+    assert.equal((await send(h.base, 'GET', '/events')).status, 405)
+    assert.equal((await send(h.base, 'POST', '/nope')).status, 404)
+  })
+})
+
+describe('POST /events hand-off to the bus', () => {
+  it('a hand-off blocked past the timeout → 408; a closed bus → 503', async () => {
+    const h = await startFrontendHarness({frontend: {publishTimeoutMs: 150}})
+    try {
+      let release: (() => void) | undefined
+      h.setHandler(() => new Promise<void>((resolve) => (release = resolve)))
+      const blocked = await send(h.base, 'POST', '/events', JSON.stringify(WITH_PLUGIN))
+      assert.equal(blocked.status, 408)
+      assert.equal(blocked.body, '')
+      release?.()
+
+      h.setHandler(() => Promise.resolve())
+      const slowButInTime = await send(h.base, 'POST', '/events', JSON.stringify(WITH_PLUGIN))
+      assert.equal(slowButInTime.status, 200, 'a back-pressured hand-off that completes in time → 200')
+
+      await h.bus.close()
+      const down = await send(h.base, 'POST', '/events', JSON.stringify(WITH_PLUGIN))
+      assert.equal(down.status, 503)
+      assert.ok(
+        h.logs.messages('INFO').some((m) => m.startsWith('Error from message queue')),
+        'the bus error is logged',
+      )
+    } finally {
+      await h.close()
+    }
+  })
+})
+
+describe('EPS limiter at the endpoint', () => {
+  it('maxEps 5 / minEps 1 and 30 parallel posts → mostly 429, as many 200s as the bucket allows', async () => {
+    const h = await startFrontendHarness({config: {maxEps: 5, minEps: 1}})
+    try {
+      const bodies = Array.from({length: 30}, (_, i) => JSON.stringify({...WITH_PLUGIN, event_id: `p${i}`}))
+      const started = performance.now()
+      const responses = await Promise.all(bodies.map((body) => send(h.base, 'POST', '/events', body)))
+      const elapsed = performance.now() - started
+      const ok = responses.filter((r) => r.status === 200).length
+      const limited = responses.filter((r) => r.status === 429)
+      assert.equal(ok + limited.length, 30, 'only 200 and 429')
+      // Limit 3/s, burst 5: 5 at once plus 9 within the 3 s wait; a few more if arrivals spread out.
+      const earned = Math.floor((elapsed / 1000) * 3)
+      assert.ok(ok >= 14 && ok <= 14 + earned + 1, `accepted ${ok} in ${Math.round(elapsed)} ms`)
+      assert.ok(limited.length > 15 - earned, `mostly 429 (${limited.length})`)
+      assert.equal(limited[0]!.body, 'Too many requests\n')
+      assert.equal(h.events.length, ok, 'every 200 reached the bus')
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('invalid requests spend tokens too (the limiter runs before parsing)', async () => {
+    const h = await startFrontendHarness({config: {maxEps: 2, minEps: 1}, frontend: {limiterWaitMs: 0}})
+    try {
+      // Burst 2: two garbage posts use both tokens, the valid one finds none.
+      assert.equal((await send(h.base, 'POST', '/events', 'garbage')).status, 500)
+      assert.equal((await send(h.base, 'POST', '/events', '{}')).status, 418)
+      assert.equal((await send(h.base, 'POST', '/events', JSON.stringify(WITH_PLUGIN))).status, 429)
+    } finally {
+      await h.close()
+    }
+  })
+})
+
+describe('POST /events/bulk', () => {
+  const line = (id: string, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({...WITH_PLUGIN, event_id: id, ...extra})
+
+  it('reports rejected lines by number and puts every good line on the bus in order', async () => {
+    const h = await startFrontendHarness()
+    try {
+      const body = [
+        line('b1'),
+        'garbage',
+        '',
+        line('b2', {plugin_sid: 0}),
+        line('b3') + '\r',
+        '{}',
+        line('b4'),
+        '',
+      ].join('\n')
+      const response = await send(h.base, 'POST', '/events/bulk', body)
+      assert.equal(response.status, 200)
+      const summary = JSON.parse(response.body) as {
+        accepted: number
+        rejected: number
+        errors: {line: number; status: number; error: string}[]
+      }
+      assert.equal(summary.accepted, 3)
+      assert.equal(summary.rejected, 3)
+      assert.deepEqual(
+        summary.errors.map((e) => [e.line, e.status]),
+        [
+          [2, 500],
+          [4, 418],
+          [6, 418],
+        ],
+      )
+      assert.match(summary.errors[0]!.error, /^Cannot parse the submitted event: /)
+      assert.deepEqual(
+        h.events.map((e) => e.eventId),
+        ['b1', 'b3', 'b4'],
+      )
+      const ids = h.events.map((e) => e.connId)
+      assert.ok(ids[0]! < ids[1]! && ids[1]! < ids[2]!, `conn_ids rise: ${ids.join(',')}`)
+      assert.ok(
+        h.events.every((e) => e.rcvdTime > 0n),
+        'rcvd_time set',
+      )
+      const detail = h.frontend.status().detail as {accepted: number; rejected: number}
+      assert.equal(detail.accepted, 3)
+      assert.equal(detail.rejected, 3)
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('spends one token per line: lines beyond the bucket are 429, none at all → 429', async () => {
+    const h = await startFrontendHarness({config: {maxEps: 4, minEps: 2}, frontend: {limiterWaitMs: 0}})
+    try {
+      const body = Array.from({length: 6}, (_, i) => line(`t${i}`)).join('\n')
+      const first = await send(h.base, 'POST', '/events/bulk', body)
+      assert.equal(first.status, 200)
+      const summary = JSON.parse(first.body) as {accepted: number; errors: {line: number; status: number}[]}
+      assert.equal(summary.accepted, 4, 'burst 4')
+      assert.deepEqual(
+        summary.errors.map((e) => [e.line, e.status]),
+        [
+          [5, 429],
+          [6, 429],
+        ],
+      )
+      const second = await send(h.base, 'POST', '/events/bulk', body)
+      assert.equal(second.status, 429)
+      assert.equal((JSON.parse(second.body) as {rejected: number}).rejected, 6)
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('bus down before anything was accepted → 503 with every line listed', async () => {
+    const h = await startFrontendHarness()
+    try {
+      await h.bus.close()
+      const response = await send(
+        h.base,
+        'POST',
+        '/events/bulk',
+        [line('d1'), 'garbage', line('d2')].join('\n'),
+      )
+      assert.equal(response.status, 503)
+      const summary = JSON.parse(response.body) as {
+        accepted: number
+        errors: {line: number; status: number}[]
+      }
+      assert.equal(summary.accepted, 0)
+      assert.deepEqual(
+        summary.errors.map((e) => [e.line, e.status]),
+        [
+          [1, 503],
+          [2, 500],
+          [3, 503],
+        ],
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('a stalled hand-off marks that line and the later valid lines 408', async () => {
+    const h = await startFrontendHarness({frontend: {publishTimeoutMs: 100}})
+    try {
+      let n = 0
+      h.setHandler(() => (++n === 2 ? new Promise<void>(() => {}) : undefined))
+      const response = await send(
+        h.base,
+        'POST',
+        '/events/bulk',
+        [line('s1'), line('s2'), line('s3')].join('\n'),
+      )
+      assert.equal(response.status, 200)
+      const summary = JSON.parse(response.body) as {
+        accepted: number
+        errors: {line: number; status: number}[]
+      }
+      assert.equal(summary.accepted, 1)
+      assert.deepEqual(
+        summary.errors.map((e) => [e.line, e.status]),
+        [
+          [2, 408],
+          [3, 408],
+        ],
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('an empty body is an empty report', async () => {
+    const h = await startFrontendHarness()
+    try {
+      const response = await send(h.base, 'POST', '/events/bulk', '\n\n')
+      assert.equal(response.status, 200)
+      assert.deepEqual(JSON.parse(response.body), {accepted: 0, rejected: 0, errors: []})
+    } finally {
+      await h.close()
+    }
+  })
+})
