@@ -14,7 +14,7 @@ import {
   type UpstreamMode,
 } from '../roles/serve-config.js'
 import {DsiemCommand} from './base-command.js'
-import {allowSingleStageFlag, configDirFlag, listFlag} from './shared-flags.js'
+import {allowSingleStageFlag, configDirLongFlag, dataDirFlag, listFlag} from './shared-flags.js'
 
 // Upstream's flag names and env twins (DSIEM_<FLAGNAME upper-cased>) are kept verbatim so existing
 // deployments (docker env files, systemd units) work unchanged.
@@ -77,12 +77,8 @@ export default class Serve extends DsiemCommand {
       env: 'DSIEM_FRONTEND',
       default: '',
     }),
-    'config-dir': configDirFlag,
-    'data-dir': Flags.string({
-      description: 'Outputs go to DATA_DIR/logs/, the alarm store to DATA_DIR/dsiem.db.',
-      env: 'DSIEM_DATA_DIR',
-      default: '.',
-    }),
+    'config-dir': configDirLongFlag,
+    'data-dir': dataDirFlag,
     maxEPS: int(
       'Maximum events per second the frontend accepts (0 with minEPS 0: no limit).',
       'DSIEM_MAXEPS',

@@ -3,12 +3,16 @@
 import {Flags} from '@oclif/core'
 import {DIRECTIVE_FILE_GLOB} from '../engine/index.js'
 
-export const configDirFlag = Flags.string({
-  char: 'c',
+const CONFIG_DIR_FLAG = {
   description: "Directory holding directives_*.json and assets_*.json (upstream's configs/).",
   env: 'DSIEM_CONFIG_DIR',
   default: 'configs',
-})
+} as const
+
+export const configDirFlag = Flags.string({...CONFIG_DIR_FLAG, char: 'c'})
+
+/** For `serve`, where upstream's -c already means --cacheDuration. */
+export const configDirLongFlag = Flags.string(CONFIG_DIR_FLAG)
 
 export const dataDirFlag = Flags.string({
   description:
