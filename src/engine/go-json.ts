@@ -515,7 +515,7 @@ export function forEachGoField(
  * case, U+017F (long s) folds to "s" and U+212A (Kelvin sign) to "k"; no other non-ASCII letter folds
  * to ASCII.
  */
-function foldKey(key: string): string {
+export function foldKey(key: string): string {
   const lower = key.toLowerCase()
   return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower
 }

@@ -3,8 +3,11 @@
 // use, queues them (bounded, back-pressure or counted drops — never silent), runs them through the
 // engine in batches, and performs the engine's effects: alarm and alarm-event lines (files and the
 // alarm store), intel/vuln lookups, the overload signal, logs. It ticks the engine every second for
-// expiry, reloads directives and assets without a restart, and on stop drains what it accepted.
+// expiry, reloads directives and assets without a restart, and on stop drains what it accepted. On the
+// routed bus it announces its route to frontends (start, reload, heartbeat, leaving: see
+// backend-membership.ts) so they can tell an event lost to a dead backend from one nobody wants.
 
+import {hostname} from 'node:os'
 import path from 'node:path'
 import {
   CorrelationEngine,
@@ -23,6 +26,7 @@ import {
   type ReloadSummary,
 } from '../engine/index.js'
 import {AlarmEnricher} from './alarm-enricher.js'
+import {startBackendAnnouncer, type BackendAnnouncer} from './backend-membership.js'
 import type {AlarmStore} from './alarm-store.js'
 import {pullConfig, type HttpGet} from './backend/config-pull.js'
 import {EventQueue, type DropReason, type FullPolicy} from './backend/event-queue.js'
@@ -75,6 +79,8 @@ export interface BackendOptions {
   /** Output queue lengths (upstream: 1000 alarm lines, 10000 alarm-event lines). */
   alarmQueueLines?: number
   alarmEventQueueLines?: number
+  /** Period of the route announcement heartbeat on the routed bus (default 2000 ms). */
+  heartbeatMs?: number
 }
 
 export type ReloadResult =
@@ -377,9 +383,18 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     },
   })
 
-  // ---- bus subscription
+  // ---- bus subscription and announcement
   let subscription: BusSubscription | undefined
   let subscribedRoute = ''
+  // Only the routed bus has announcements: legacy must stay upstream's protocol, and on the in-memory
+  // bus the frontend shares this process.
+  const announcer: BackendAnnouncer | undefined =
+    ctx.bus.mode === 'routed'
+      ? startBackendAnnouncer(ctx.bus, {
+          node: config.node !== '' ? config.node : hostname(),
+          ...(options.heartbeatMs === undefined ? {} : {heartbeatMs: options.heartbeatMs}),
+        })
+      : undefined
   const onInvalid = (reason: string, payload: string): void => {
     lastInvalid = `${reason}: ${payload.slice(0, 200)}`
     queue.drop('invalid')
@@ -394,6 +409,9 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     const previous = subscription
     subscription = ctx.bus.subscribeEvents(interest, queue.push, onInvalid)
     subscribedRoute = key
+    // Announced after subscribing: on one NATS connection the server sees the SUB before the
+    // announcement, so no frontend counts on a route that is not in place yet.
+    if (interest.kind === 'routed') announcer?.update(interest.route)
     previous?.unsubscribe()
   }
 
@@ -534,6 +552,12 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       stopped = true
+      if (announcer !== undefined) {
+        // Leaving before unsubscribing: frontends count what they send from now on as backend_down
+        // instead of it vanishing (a few in flight may still arrive and be processed).
+        announcer.leave()
+        await ctx.bus.flush().catch(() => {})
+      }
       subscription?.unsubscribe()
       subscription = undefined
       clearInterval(ticker)

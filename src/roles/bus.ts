@@ -1,5 +1,6 @@
 // The event bus contract every role talks to: events from frontends to the backends that want them,
-// overload signals back. Two implementations: the in-memory bus of `--role standalone` (upstream's
+// overload signals back, and (routed bus only) backend announcements so frontends know which
+// backends are alive and which keys each takes (see backend-membership.ts). Two implementations: the in-memory bus of `--role standalone` (upstream's
 // standalone mode: no NATS), and NATS (src/roles/io/bus.ts) in routed or legacy mode.
 
 import type {NormalizedEvent} from '../engine/index.js'
@@ -25,8 +26,39 @@ export interface BusStatus {
 
 export type BusMode = 'memory' | 'routed' | 'legacy'
 
-/** Receives an event; a returned promise means "wait before handing me more" (back-pressure). */
-export type EventHandler = (event: NormalizedEvent) => void | Promise<void>
+/**
+ * A hand-off that waits for room at the receiver. `cancel()` withdraws the event if the receiver has not
+ * taken it yet (the promise then rejects with HandOffCancelledError); after it was taken, cancel does
+ * nothing. The frontend cancels before it answers 408, so a client that retries does not create a
+ * duplicate (upstream abandons the hand-off the same way).
+ */
+export type PendingHandOff = Promise<void> & {cancel(): void}
+
+/**
+ * Receives an event; a returned promise means "wait before handing me more" (back-pressure). A promise
+ * with a `cancel()` (a PendingHandOff) lets the publisher withdraw the event while it still waits.
+ */
+export type EventHandler = (event: NormalizedEvent) => void | Promise<void> | PendingHandOff
+
+/**
+ * What a backend tells frontends about itself on the routed bus: at start, on every route change
+ * (reload), as a heartbeat every `heartbeatMs`, and `leaving` on a graceful stop. A frontend that stops
+ * hearing it (3 heartbeats) treats it as down.
+ */
+export interface BackendAnnouncement {
+  /** The node name (`--node`, else the host name). */
+  readonly node: string
+  /** Random per process start: a new value for the same node is a restart. */
+  readonly instance: string
+  readonly state: 'up' | 'leaving'
+  /** Unix milliseconds when this backend started. */
+  readonly startedAt: number
+  /** How often the backend repeats the announcement. */
+  readonly heartbeatMs: number
+  /** A digest of the route (heartbeats with an unchanged hash cost a frontend nothing). */
+  readonly routeHash: string
+  readonly route: EventRoute
+}
 
 export interface EventBus {
   readonly mode: BusMode
@@ -35,9 +67,9 @@ export interface EventBus {
   /**
    * Hands one event to the bus. Throws BusUnavailableError when it cannot take it (HTTP 503). Returns
    * a promise when the receiver applies back-pressure (a full backend queue in standalone): the
-   * frontend waits for it at most 10 s, then answers 408, as upstream's hand-off does.
+   * frontend waits for it at most 10 s, then cancels it and answers 408, as upstream's hand-off does.
    */
-  publishEvent(event: NormalizedEvent): void | Promise<void>
+  publishEvent(event: NormalizedEvent): void | PendingHandOff
   /**
    * Receives events matching the interest. `onInvalid` hears about payloads that are not events
    * (counted and logged by the caller, never silently dropped).
@@ -49,6 +81,18 @@ export interface EventBus {
   ): BusSubscription
   publishOverload(overloaded: boolean): void
   subscribeOverload(handler: (overloaded: boolean) => void): BusSubscription
+  /**
+   * Publishes a backend's announcement (routed bus; a no-op in legacy mode, which must not add anything
+   * upstream nodes would see). The bus remembers the last `up` announcement per instance and repeats it
+   * after a reconnect and when a frontend asks; `leaving` forgets it.
+   */
+  announceBackend(announcement: BackendAnnouncement): void
+  /**
+   * Hears backend announcements (routed bus; never called in legacy mode). Subscribing also asks the
+   * live backends to announce themselves at once, and again after every reconnect, so a frontend knows
+   * the routes within a round trip rather than a heartbeat.
+   */
+  subscribeBackends(handler: (announcement: BackendAnnouncement) => void): BusSubscription
   /** Resolves once everything published so far has reached the server. */
   flush(): Promise<void>
   close(): Promise<void>
@@ -59,6 +103,33 @@ export class BusUnavailableError extends Error {
     super(message, options)
     this.name = 'BusUnavailableError'
   }
+}
+
+/** How a PendingHandOff rejects once cancelled before the receiver took the event. */
+export class HandOffCancelledError extends Error {
+  constructor() {
+    super('the hand-off was cancelled before the receiver took the event')
+    this.name = 'HandOffCancelledError'
+  }
+}
+
+function isPendingHandOff(wait: Promise<void>): wait is PendingHandOff {
+  return typeof (wait as Partial<PendingHandOff>).cancel === 'function'
+}
+
+/**
+ * One PendingHandOff over the receivers' waits: cancelling it cancels each wait that can be cancelled
+ * (a receiver whose promise has no cancel() keeps the event).
+ */
+export function pendingHandOff(waits: readonly Promise<void>[]): PendingHandOff {
+  const first = waits[0]
+  if (waits.length === 1 && first !== undefined && isPendingHandOff(first)) return first
+  const all = Promise.all(waits).then(() => undefined)
+  return Object.assign(all, {
+    cancel: () => {
+      for (const wait of waits) if (isPendingHandOff(wait)) wait.cancel()
+    },
+  })
 }
 
 /** Does an event carry keys this route asks for? (Mirrors the engine's pre-filter index.) */
@@ -77,9 +148,12 @@ export class MemoryBus implements EventBus {
   readonly mode = 'memory' as const
   private readonly eventHandlers = new Set<{
     interest: EventInterest
-    handler: (event: NormalizedEvent) => void
+    handler: EventHandler
   }>()
   private readonly overloadHandlers = new Set<(overloaded: boolean) => void>()
+  private readonly backendHandlers = new Set<(announcement: BackendAnnouncement) => void>()
+  /** Last `up` announcement per instance, replayed to a late subscriber (what a query does on NATS). */
+  private readonly announcements = new Map<string, BackendAnnouncement>()
   private closed = false
 
   status(): BusStatus {
@@ -90,7 +164,7 @@ export class MemoryBus implements EventBus {
     return {unsubscribe: () => {}}
   }
 
-  publishEvent(event: NormalizedEvent): void | Promise<void> {
+  publishEvent(event: NormalizedEvent): void | PendingHandOff {
     if (this.closed) throw new BusUnavailableError('the in-memory bus is closed')
     let waits: Promise<void>[] | undefined
     for (const entry of this.eventHandlers) {
@@ -98,7 +172,7 @@ export class MemoryBus implements EventBus {
       const wait = entry.handler(event)
       if (wait !== undefined) (waits ??= []).push(wait)
     }
-    if (waits !== undefined) return Promise.all(waits).then(() => undefined)
+    if (waits !== undefined) return pendingHandOff(waits)
   }
 
   subscribeEvents(interest: EventInterest, handler: EventHandler): BusSubscription {
@@ -116,11 +190,26 @@ export class MemoryBus implements EventBus {
     return {unsubscribe: () => this.overloadHandlers.delete(handler)}
   }
 
+  announceBackend(announcement: BackendAnnouncement): void {
+    if (this.closed) return
+    if (announcement.state === 'leaving') this.announcements.delete(announcement.instance)
+    else this.announcements.set(announcement.instance, announcement)
+    for (const handler of this.backendHandlers) handler(announcement)
+  }
+
+  subscribeBackends(handler: (announcement: BackendAnnouncement) => void): BusSubscription {
+    this.backendHandlers.add(handler)
+    for (const announcement of this.announcements.values()) handler(announcement)
+    return {unsubscribe: () => this.backendHandlers.delete(handler)}
+  }
+
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
     this.closed = true
     this.eventHandlers.clear()
     this.overloadHandlers.clear()
+    this.backendHandlers.clear()
+    this.announcements.clear()
   }
 }

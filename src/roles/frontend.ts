@@ -1,10 +1,29 @@
 // The frontend role (upstream's cluster-frontend, and the HTTP half of standalone): HTTP ingest of
 // normalized events onto the bus, throttled by upstream's EPS token bucket, which follows the last
 // overload signal any backend sent — lowered while overloaded, raised otherwise, every 10 s.
+//
+// On the routed bus it also accounts for every accepted event (see backend-membership.ts): the backends
+// announce their routes and heartbeats, and an accepted event that no live backend takes is counted in
+// dsiem_frontend_events_unrouted_total by reason — `backend_down` (a backend that took these keys is
+// gone: the event is lost; a WARN names the backend, at most once per backend per 10 s) or
+// `no_directive` (no backend ever wanted them: expected, not logged). The HTTP answer stays 200: the
+// bus took the event, and upstream answers 200 too (its frontend cannot see backends at all); refusing
+// would make shippers retry events no backend can take. /health stays 200 for the same reason, and its
+// detail lists the missing backends. The in-memory bus has one in-process backend and the legacy bus
+// upstream's broadcast without announcements: neither is accounted.
 
+import type {NormalizedEvent} from '../engine/index.js'
 import {EpsLimiter, type LimitChange} from '../engine/index.js'
+import {
+  BackendMembership,
+  type BackendView,
+  type LossReport,
+  type MembershipChange,
+  type Verdict,
+} from './backend-membership.js'
 import type {RoleContext} from './context.js'
-import {registerEventRoutes, type IngestStats} from './http/events.js'
+import {registerEventRoutes, type AcceptedEventSink, type IngestStats} from './http/events.js'
+import type {Logger} from './io/log.js'
 import {sendText} from './http/server.js'
 import {registerWebSocket, type WebSocketClient} from './http/websocket.js'
 import type {RoleModule, RoleStatus, RunningRole} from './types.js'
@@ -22,6 +41,25 @@ export interface FrontendOptions {
   publishTimeoutMs?: number
   /** Period of the `/eps/` WebSocket feed (upstream: 250 ms). */
   epsFeedIntervalMs?: number
+  /** Backend membership timing (routed bus), for tests. */
+  membership?: MembershipTiming
+}
+
+export interface MembershipTiming {
+  /** Monotonic milliseconds (default performance.now). */
+  nowMs?: () => number
+  /** How often expiry and due loss reports are checked (default 500 ms). */
+  sweepIntervalMs?: number
+  /** Heartbeats a backend may miss before it counts as down (default 3). */
+  missedHeartbeats?: number
+  /** At most one loss line per backend per this many ms (default 10 s). */
+  reportEveryMs?: number
+}
+
+/** Accepted events no live backend took, by reason (routed bus only). */
+export interface UnroutedCounts {
+  readonly backend_down: number
+  readonly no_directive: number
 }
 
 export interface RunningFrontend extends RunningRole {
@@ -32,6 +70,9 @@ export interface RunningFrontend extends RunningRole {
   /** One adjustment step, as the timer does; undefined when EPS limiting is off. */
   adjustLimit(): LimitChange | undefined
   ingestStats(): IngestStats
+  /** Live and missing backends as announced on the routed bus (undefined on other buses). */
+  backends(): {live: BackendView[]; missing: BackendView[]} | undefined
+  unrouted(): UnroutedCounts | undefined
 }
 
 export interface FrontendModule extends RoleModule {
@@ -82,6 +123,142 @@ function startEpsFeed(ctx: RoleContext, eps: () => number, periodMs: number): {s
   }
 }
 
+interface UnroutedAccounting {
+  readonly sink: AcceptedEventSink
+  readonly membership: BackendMembership
+  counts(): UnroutedCounts
+  stop(): void
+}
+
+function describeBackend(backend: BackendView): string {
+  return `${backend.node} (${backend.sidKeys} plugin_sid and ${backend.taxonomyKeys} category/product keys)`
+}
+
+/** Membership plus the per-event verdicts, their metric and logs (see the file comment). */
+function startUnroutedAccounting(
+  ctx: RoleContext,
+  log: Logger,
+  timing: MembershipTiming,
+): UnroutedAccounting {
+  const unroutedTotal = ctx.metrics.counter(
+    'dsiem_frontend_events_unrouted_total',
+    'Accepted events no live backend takes, by reason (backend_down: lost, a backend that took them is gone; no_directive: no backend wants them)',
+    ['reason'],
+  )
+  const backendsGauge = ctx.metrics.gauge(
+    'dsiem_frontend_backends',
+    'Backends known from their announcements, by state (live, missing)',
+    ['state'],
+  )
+  const backendDownMetric = unroutedTotal.labels('backend_down')
+  const noDirectiveMetric = unroutedTotal.labels('no_directive')
+  let backendDown = 0
+  let noDirective = 0
+  let backendDownFlushed = 0
+  let noDirectiveFlushed = 0
+
+  const onChange = (change: MembershipChange): void => {
+    const backend = change.backend
+    const fields = {backend: backend.node, instance: backend.instance, route: backend.routeHash}
+    switch (change.kind) {
+      case 'joined':
+        log.info(`backend ${describeBackend(backend)} joined`, fields)
+        break
+      case 'route-changed':
+        log.info(`backend ${describeBackend(backend)} changed its route`, fields)
+        break
+      case 'restarted':
+        log.info(`backend ${describeBackend(backend)} restarted`, {
+          ...fields,
+          previous: change.previous.instance,
+        })
+        break
+      case 'returned':
+        log.info(`backend ${describeBackend(backend)} is back`, {
+          ...fields,
+          missedEvents: change.missedEvents,
+        })
+        break
+      case 'expired':
+        log.warn(
+          `backend ${describeBackend(backend)} missed its heartbeats (last seen ${backend.lastSeenSecondsAgo} s ago): ` +
+            `events for its keys are lost until it returns (counted as backend_down)`,
+          // Routed to it after its last heartbeat, before anyone knew: it may not have got them.
+          {...fields, unconfirmedEvents: change.unconfirmed},
+        )
+        break
+      case 'left':
+        log.warn(
+          `backend ${describeBackend(backend)} left: events for its keys are lost until it returns (counted as backend_down)`,
+          fields,
+        )
+        break
+      case 'replaced':
+        log.info(`backend ${backend.node} instance ${backend.instance} was replaced by a newer one`, fields)
+        break
+    }
+    const {live, missing} = membership.backends()
+    backendsGauge.set({state: 'live'}, live.length)
+    backendsGauge.set({state: 'missing'}, missing.length)
+  }
+  const onLoss = (report: LossReport): void => {
+    log.warn(
+      `backend ${report.backend.node} is down (${report.backend.state}): ${report.events} event(s) for its keys were not delivered to it since the last report`,
+      {
+        backend: report.backend.node,
+        events: report.events,
+        missedSinceDown: report.backend.missedEvents,
+        keys: report.keys,
+      },
+    )
+  }
+  const membership = new BackendMembership({
+    ...(timing.nowMs === undefined ? {} : {now: timing.nowMs}),
+    ...(timing.missedHeartbeats === undefined ? {} : {missedHeartbeats: timing.missedHeartbeats}),
+    ...(timing.reportEveryMs === undefined ? {} : {reportEveryMs: timing.reportEveryMs}),
+    onChange,
+    onLoss,
+  })
+  backendsGauge.set({state: 'live'}, 0)
+  backendsGauge.set({state: 'missing'}, 0)
+
+  const subscription = ctx.bus.subscribeBackends((announcement) => membership.apply(announcement))
+  membership.hold(!ctx.bus.status().connected)
+  const statusSubscription = ctx.bus.onStatusChange((status) => membership.hold(!status.connected))
+  const sweeper = setInterval(() => membership.sweep(), timing.sweepIntervalMs ?? 500)
+  sweeper.unref()
+
+  const flush = (): void => {
+    if (backendDown !== backendDownFlushed) {
+      backendDownMetric.inc(backendDown - backendDownFlushed)
+      backendDownFlushed = backendDown
+    }
+    if (noDirective !== noDirectiveFlushed) {
+      noDirectiveMetric.inc(noDirective - noDirectiveFlushed)
+      noDirectiveFlushed = noDirective
+    }
+  }
+  return {
+    membership,
+    sink: {
+      count: (event: NormalizedEvent) => {
+        const verdict: Verdict = membership.classify(event)
+        if (verdict === 'no_directive') noDirective++
+        else if (verdict === 'backend_down') backendDown++
+      },
+      flush,
+    },
+    counts: () => ({backend_down: backendDown, no_directive: noDirective}),
+    stop: () => {
+      clearInterval(sweeper)
+      subscription.unsubscribe()
+      statusSubscription.unsubscribe()
+      flush()
+      membership.flushReports()
+    },
+  }
+}
+
 export function createFrontendRole(options: FrontendOptions = {}): FrontendModule {
   return {
     name: 'frontend',
@@ -97,7 +274,11 @@ export function createFrontendRole(options: FrontendOptions = {}): FrontendModul
         )
       }
 
+      const accounting =
+        ctx.bus.mode === 'routed' ? startUnroutedAccounting(ctx, log, options.membership ?? {}) : undefined
+
       const ingest = registerEventRoutes(ctx.http, {
+        accepted: accounting?.sink,
         bus: ctx.bus,
         log,
         metrics: ctx.metrics,
@@ -167,6 +348,9 @@ export function createFrontendRole(options: FrontendOptions = {}): FrontendModul
             accepted: stats.accepted,
             rejected: stats.rejected,
             byStatus: stats.byStatus,
+            ...(accounting === undefined
+              ? {}
+              : {unrouted: accounting.counts(), backends: accounting.membership.backends()}),
           },
         }
       }
@@ -179,11 +363,14 @@ export function createFrontendRole(options: FrontendOptions = {}): FrontendModul
         epsLimit: () => limiter?.limit(),
         adjustLimit,
         ingestStats: () => ingest.stats(),
+        backends: () => accounting?.membership.backends(),
+        unrouted: () => accounting?.counts(),
         status,
         async stop() {
           for (const timer of timers) clearInterval(timer)
           feed?.stop()
           overloadSubscription.unsubscribe()
+          accounting?.stop()
         },
       }
     },

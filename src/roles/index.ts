@@ -4,7 +4,7 @@
 // stop roles in reverse, close the bus.
 
 import {hostname} from 'node:os'
-import {systemClock, type Clock} from '../engine/index.js'
+import {EnvironmentError, systemClock, type Clock} from '../engine/index.js'
 import {createBackendRole, isRunningBackend, type ReloadResult} from './backend.js'
 import {MemoryBus, type EventBus} from './bus.js'
 import type {RoleContext} from './context.js'
@@ -57,7 +57,8 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
   for (const flag of options.ignoredFlags ?? []) {
     log.warn(`--${flag} is an upstream Go option with no effect in dsiem; ignoring it`)
   }
-  const modules = options.modules ?? defaultModules(log)
+  // Injected modules replace the built-in ones by name; the others keep theirs.
+  const modules = {...defaultModules(log), ...options.modules}
   const metrics = createMetrics(node)
   const bus: EventBus = config.standalone
     ? new MemoryBus()
@@ -94,13 +95,20 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
   } catch (error) {
     await stopRoles()
     await bus.close()
-    throw error
+    throw listenError(config, error)
   }
 
   const mode = config.standalone ? 'standalone' : config.roles.join(',')
   const written = writeEffectiveConfig(config, mode)
   if (written.error !== undefined) log.warn(`cannot write ${written.file}: ${written.error}`)
-  writePidFile(config.dataDir)
+  try {
+    writePidFile(config.dataDir)
+  } catch (error) {
+    await server.close()
+    await stopRoles()
+    await bus.close()
+    throw error
+  }
   log.info(`dsiem serve started: roles ${mode}, listening on ${config.address}:${server.port}`, {
     bus: bus.mode,
     pid: process.pid,
@@ -129,6 +137,29 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
         log.info('dsiem serve stopped')
       })()),
   }
+}
+
+const LISTEN_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this host',
+  EACCES: 'permission denied',
+}
+
+/** A failed listen as one line naming the address, instead of Node's error (which reads like a bug). */
+function listenError(config: ServeConfig, error: unknown): unknown {
+  const code = (error as {code?: unknown}).code
+  if (typeof code !== 'string' || !(error instanceof Error)) return error
+  const where = config.address.includes(':')
+    ? `[${config.address}]:${config.port}`
+    : `${config.address}:${config.port}`
+  return new EnvironmentError(
+    `cannot listen on ${where}: ${LISTEN_REASONS[code] ?? error.message}`,
+    'DSIEM_E_LISTEN',
+    {
+      cause: error,
+      hint: 'pick another --port (DSIEM_PORT) or --address, or stop what is using it',
+    },
+  )
 }
 
 /** Runs until SIGINT/SIGTERM; SIGHUP reloads directives and assets. */

@@ -7,49 +7,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {REPO_ROOT, skipWithoutUpstreamFixtures, upstream} from '../helpers/paths.js'
+import {ALARM_KEYS, RULE_KEYS, rawKeys, rawObjects} from '../helpers/raw-json.js'
 import {runCli} from '../helpers/run-cli.js'
-
-/** Keys of the JSON object starting at `start` (a "{"), in the order they appear in the raw text. */
-function rawKeys(text: string, start: number): {keys: string[]; end: number} {
-  assert.equal(text[start], '{')
-  const keys: string[] = []
-  let depth = 0
-  let expectKey = false
-  for (let i = start; i < text.length; i++) {
-    const c = text[i]
-    if (c === '"') {
-      let j = i + 1
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
-      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, j + 1)) as string)
-      expectKey = false
-      i = j
-    } else if (c === '{' || c === '[') {
-      depth++
-      expectKey = c === '{' && depth === 1
-    } else if (c === '}' || c === ']') {
-      depth--
-      if (depth === 0) return {keys, end: i}
-    } else if (c === ',' && depth === 1) {
-      expectKey = true
-    }
-  }
-  throw new Error('unterminated object')
-}
-
-/** Raw text of each element of the array that follows `"key":` at depth 1 of `text`. */
-function rawObjects(text: string, key: string): string[] {
-  const at = text.indexOf(`"${key}":[`)
-  assert.notEqual(at, -1, `no ${key} array in output`)
-  const objects: string[] = []
-  let i = at + key.length + 4
-  while (text[i] === '{') {
-    const {end} = rawKeys(text, i)
-    objects.push(text.slice(i, end + 1))
-    i = end + 1
-    if (text[i] === ',') i++
-  }
-  return objects
-}
 
 const skip = skipWithoutUpstreamFixtures('the S10 golden run')
 
@@ -157,36 +116,18 @@ describe('S10 golden run: dsiem directive test --json', {skip}, () => {
   it("writes the alarm's keys in upstream's order, with Go's escaping", () => {
     const [alarm] = rawObjects(stdout, 'alarms')
     assert.ok(alarm !== undefined, 'an alarm in the output')
-    assert.deepEqual(rawKeys(alarm, 0).keys, [
-      'alarm_id',
-      'title',
-      'status',
-      'kingdom',
-      'category',
-      'created_time',
-      'update_time',
-      'risk',
-      'risk_class',
-      'tag',
-      'src_ips',
-      'dst_ips',
-      'custom_data',
-      'networks',
-      'rules',
-    ])
+    assert.deepEqual(rawKeys(alarm, 0).keys, [...ALARM_KEYS])
     assert.ok(
       alarm.includes('"kingdom":"Reconnaissance \\u0026 Probing"'),
       "kingdom escaped as Go's encoder does",
     )
     const rules = rawObjects(alarm, 'rules')
-    const common = ['name', 'stage', 'plugin_id', 'plugin_sid', 'occurrence', 'from', 'to', 'type']
-    const tail = ['port_from', 'port_to', 'protocol', 'reliability', 'timeout']
     assert.deepEqual(
       rules.map((r) => rawKeys(r, 0).keys),
       [
-        [...common, ...tail, 'start_time', 'end_time', 'rcvd_time', 'status'],
-        [...common, ...tail, 'start_time', 'end_time', 'status'],
-        [...common, ...tail, 'start_time'],
+        [...RULE_KEYS, 'start_time', 'end_time', 'rcvd_time', 'status'],
+        [...RULE_KEYS, 'start_time', 'end_time', 'status'],
+        [...RULE_KEYS, 'start_time'],
       ],
     )
   })

@@ -10,11 +10,11 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import Database from 'better-sqlite3'
 import {EnvironmentError, InputError, serializeAlarm, type Alarm} from '../../src/engine/index.js'
+import {replaceTopLevelString} from '../../src/roles/alarm-store-line.js'
 import {
   ALARM_STORE_SCHEMA_VERSION,
   alarmStorePath,
   openAlarmStore,
-  replaceTopLevelString,
   type AlarmStoreOptions,
   type SqliteAlarmStore,
 } from '../../src/roles/io/state.js'

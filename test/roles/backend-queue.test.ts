@@ -8,6 +8,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {describe, it} from 'node:test'
 import {emptyEvent, type NormalizedEvent} from '../../src/engine/index.js'
 import {EventQueue, type DropReason, type EventQueueOptions} from '../../src/roles/backend/event-queue.js'
+import {HandOffCancelledError, type PendingHandOff} from '../../src/roles/bus.js'
 import {OverloadSignal} from '../../src/roles/backend/overload-signal.js'
 import {FakeTimers} from './backend-rig.js'
 
@@ -141,6 +142,40 @@ describe('EventQueue', () => {
     assert.deepEqual(errors, ['2: boom'])
     assert.equal(queue.failed, 1)
     assert.equal(queue.processed, 3)
+  })
+
+  it('takes back a waiting event on cancel (never processed), and ignores cancel once it was taken', async () => {
+    let release!: () => void
+    const seen: string[] = []
+    const queue = new EventQueue({
+      capacity: 1,
+      whenFull: 'wait',
+      batchSize: 1,
+      handle: (event) => seen.push(event.eventId),
+      afterBatch: () => new Promise<void>((resolve) => (release = resolve)),
+    })
+    assert.equal(queue.push(ev(1)), undefined)
+    await turn() // 1 processed, the next batch held
+    assert.equal(queue.push(ev(2)), undefined, 'room for one')
+    const third = queue.push(ev(3)) as PendingHandOff
+    const fourth = queue.push(ev(4)) as PendingHandOff
+    assert.equal(typeof third.cancel, 'function', 'a waiting push can be cancelled')
+    assert.equal(queue.waiting, 2)
+    third.cancel()
+    third.cancel() // twice is harmless
+    await assert.rejects(third, HandOffCancelledError)
+    assert.equal(queue.waiting, 1, 'the cancelled event no longer waits')
+
+    release()
+    await fourth // admitted: too late to cancel now
+    fourth.cancel()
+    for (let i = 0; i < 20 && seen.length < 3; i++) {
+      await turn()
+      release()
+    }
+    assert.equal(await queue.drain(1000), true, 'a cancelled waiter does not hold up the drain')
+    assert.deepEqual(seen, ['1', '2', '4'], 'the cancelled event never reached the handler')
+    assert.deepEqual(queue.droppedBy(), {queue_full: 0, invalid: 0, shutdown: 0}, 'cancelled is not dropped')
   })
 
   it('counts events refused after close, and those given up on after a drain timeout', async () => {

@@ -3,88 +3,26 @@
 // unreadable-directory cases.
 
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {uploadContentError} from '../../src/roles/http/config-routes.js'
 import {send, startFrontendHarness, type FrontendHarness} from '../helpers/frontend-harness.js'
-
-const INTEL_WISE = JSON.stringify({
-  intel_sources: [
-    {name: 'Wise', type: 'IP', enabled: true, plugin: 'Wise', config: '{"url":"http://wise:8081"}'},
-  ],
-})
-
-function configDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dsiem-frontend-config-'))
-  writeFileSync(path.join(dir, 'intel_wise.json'), INTEL_WISE)
-  writeFileSync(
-    path.join(dir, 'assets_b.json'),
-    JSON.stringify({assets: [{name: 'x', cidr: '10.0.0.0/8', value: 2}]}),
-  )
-  mkdirSync(path.join(dir, 'subdir'))
-  return dir
-}
+import {S2_TABLE, s2ConfigDir} from '../helpers/upstream-tables.js'
 
 describe('/config with writeable config (S2)', () => {
   let h: FrontendHarness
   let dir: string
   before(async () => {
-    dir = configDir()
+    dir = s2ConfigDir()
     h = await startFrontendHarness({config: {writeableConfig: true}, configDir: dir})
   })
   after(async () => {
     await h.close()
   })
 
-  // [method, path, body, status, response body or undefined to skip]
-  const table: [string, string, string, number, string | undefined][] = [
-    [
-      'POST',
-      '/config/payload.exe',
-      'zpl01t',
-      418,
-      'Not a valid filename, should be in any_N4m3_you_want.json format\n',
-    ],
-    ['POST', '/config/valid.json', '{}', 201, 'File valid.json uploaded successfully\n'],
-    ...['intel', 'vuln', 'directives', 'assets'].map(
-      (kind) =>
-        [
-          'POST',
-          `/config/${kind}_hack.json`,
-          '{ "foo":"bar"}',
-          418,
-          "Invalid content detected, parsing error message is: content doesn't have a valid entry\n",
-        ] as [string, string, string, number, string],
-    ),
-    [
-      'DELETE',
-      '/config/payload.exe',
-      '',
-      418,
-      'Not a valid filename, should be in any_N4m3-that_you_want.json format\n',
-    ],
-    ['DELETE', '/config/valid.json', '', 200, ''],
-    ['DELETE', '/config/doesntexist.json', '', 400, 'cannot delete doesntexist.json'],
-    ['GET', '/config/', '', 200, undefined],
-    ['GET', '/config/intel_wise.json', '', 200, INTEL_WISE],
-    ['GET', '/config/doesntexist.json', '', 400, 'cannot open doesntexist.json'],
-    ['GET', '/config/a.json', '', 400, 'cannot open a.json'],
-    [
-      'GET',
-      '/config/payload.exe',
-      '',
-      418,
-      'Not a valid filename, should be in any_N4m3-that_you_want.json format\n',
-    ],
-    ['GET', '/config/dir/asdad/', '', 404, undefined],
-    ['GET', '/config/test.json.foo', '', 418, undefined],
-    ['GET', '/config/..dot_in_fname.json', '', 418, undefined],
-    ['GET', encodeURI('/config/ʘunicode.json'), '', 418, undefined],
-    ['GET', '/config/_.json', '', 418, undefined],
-  ]
-  for (const [method, urlPath, body, status, text] of table) {
+  for (const [method, urlPath, body, status, text] of S2_TABLE) {
     it(`${method} ${decodeURI(urlPath)}${body === '' ? '' : ` ${body}`} → ${status}`, async () => {
       const response = await send(h.base, method, urlPath, body === '' ? undefined : body)
       assert.equal(response.status, status, response.body)
@@ -154,7 +92,7 @@ describe('uploadContentError', () => {
 
 describe('/config read-only and unreadable', () => {
   it('without writeable config, POST and DELETE answer 405 and change nothing', async () => {
-    const dir = configDir()
+    const dir = s2ConfigDir()
     const h = await startFrontendHarness({configDir: dir})
     try {
       assert.equal((await send(h.base, 'POST', '/config/valid.json', '{}')).status, 405)

@@ -4,17 +4,9 @@
 
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
+import {EventQueue} from '../../src/roles/backend/event-queue.js'
 import {send, startFrontendHarness, type FrontendHarness} from '../helpers/frontend-harness.js'
-
-const REQUIRED = {
-  event_id: 'e1',
-  timestamp: '2026-01-01T00:00:00Z',
-  sensor: 'sensor1',
-  src_ip: '10.0.0.1',
-  dst_ip: '8.8.8.8',
-}
-const WITH_PLUGIN = {...REQUIRED, plugin_id: 1001, plugin_sid: 1}
-const WITH_TAXONOMY = {...REQUIRED, product: 'IDS', category: 'Malware'}
+import {S1_CASES, WITH_PLUGIN, WITH_TAXONOMY} from '../helpers/upstream-tables.js'
 
 describe('POST /events (S1)', () => {
   let h: FrontendHarness
@@ -25,27 +17,7 @@ describe('POST /events (S1)', () => {
     await h.close()
   })
 
-  const cases: [name: string, body: string, status: number, text: string][] = [
-    ['garbage', 'garbage', 500, 'Cannot parse the submitted event\n'],
-    ['empty body', '', 500, 'Cannot parse the submitted event\n'],
-    [
-      'a string where an int belongs',
-      JSON.stringify({...WITH_PLUGIN, plugin_id: '1001'}),
-      500,
-      'Cannot parse the submitted event\n',
-    ],
-    ['{}', '{}', 418, 'Not a valid event\n'],
-    ['only the five required strings', JSON.stringify(REQUIRED), 418, 'Not a valid event\n'],
-    [
-      'plugin_id without plugin_sid',
-      JSON.stringify({...REQUIRED, plugin_id: 1001}),
-      418,
-      'Not a valid event\n',
-    ],
-    ['+ plugin_id/plugin_sid', JSON.stringify(WITH_PLUGIN), 200, ''],
-    ['+ product/category', JSON.stringify(WITH_TAXONOMY), 200, ''],
-  ]
-  for (const [name, body, status, text] of cases) {
+  for (const [name, body, status, text] of S1_CASES) {
     it(`${name} → ${status}`, async () => {
       const response = await send(h.base, 'POST', '/events', body, {'content-type': 'application/json'})
       assert.equal(response.status, status)
@@ -126,6 +98,78 @@ describe('POST /events hand-off to the bus', () => {
     } finally {
       await h.close()
     }
+  })
+})
+
+describe('a hand-off that times out is withdrawn (no duplicate when the client retries)', () => {
+  /** The backend's real queue behind the bus: capacity 1, 'wait' when full, batches held until release. */
+  async function withHeldQueue(
+    run: (h: FrontendHarness, processed: string[], release: () => void) => Promise<void>,
+  ): Promise<string[]> {
+    const h = await startFrontendHarness({frontend: {publishTimeoutMs: 150}})
+    const processed: string[] = []
+    let gate: (() => void) | undefined
+    const queue = new EventQueue({
+      capacity: 1,
+      whenFull: 'wait',
+      batchSize: 1,
+      handle: (event) => processed.push(event.eventId),
+      afterBatch: () => new Promise<void>((resolve) => (gate = resolve)),
+    })
+    h.setHandler(queue.push)
+    const release = (): void => {
+      const open = gate
+      gate = undefined
+      open?.()
+    }
+    try {
+      await run(h, processed, release)
+      // Keep opening the gate until everything that was taken went through.
+      const pump = setInterval(release, 5)
+      const drained = await queue.drain(2000)
+      clearInterval(pump)
+      assert.equal(drained, true, 'the queue drains')
+      return processed
+    } finally {
+      await h.close()
+    }
+  }
+  const post = (h: FrontendHarness, id: string) =>
+    send(h.base, 'POST', '/events', JSON.stringify({...WITH_PLUGIN, event_id: id}))
+
+  it('POST /events: after a 408 the event is never processed; the retry is processed once', async () => {
+    const processed = await withHeldQueue(async (h, _processed, release) => {
+      assert.equal((await post(h, 'a')).status, 200, 'taken and processed; the next batch is held')
+      assert.equal((await post(h, 'b')).status, 200, 'queued')
+      assert.equal((await post(h, 'c')).status, 408, 'the queue is full past the timeout')
+      release()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.equal((await post(h, 'c')).status, 200, 'the client retries')
+    })
+    assert.deepEqual(processed, ['a', 'b', 'c'], 'c once: the timed-out hand-off was withdrawn')
+  })
+
+  it('POST /events/bulk: the line that timed out and the lines after it are never processed', async () => {
+    const processed = await withHeldQueue(async (h, processed) => {
+      assert.equal((await post(h, 'a')).status, 200)
+      const body = ['b', 'c', 'd'].map((id) => JSON.stringify({...WITH_PLUGIN, event_id: id})).join('\n')
+      const response = await send(h.base, 'POST', '/events/bulk', body)
+      const summary = JSON.parse(response.body) as {
+        accepted: number
+        errors: {line: number; status: number}[]
+      }
+      assert.equal(summary.accepted, 1)
+      assert.deepEqual(
+        summary.errors.map((e) => [e.line, e.status]),
+        [
+          [2, 408],
+          [3, 408],
+        ],
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.deepEqual(processed, ['a'], 'b still waits for its batch')
+    })
+    assert.deepEqual(processed, ['a', 'b'], 'once the queue moves: b, never c (cancelled) nor d (not sent)')
   })
 })
 

@@ -4,6 +4,7 @@
 import {Args} from '@oclif/core'
 import chalk from 'chalk'
 import type {StoredAlarm} from '../../roles/alarm-store.js'
+import {alarmSummaryFields} from '../../roles/alarm-store-rows.js'
 
 export {dataDirFlag} from '../shared-flags.js'
 
@@ -19,21 +20,9 @@ export function formatTime(seconds: number): string {
     .replace(/\.\d+Z$/, 'Z')
 }
 
-/** The machine-readable summary of one stored alarm (upstream's field names). */
+/** The machine-readable summary of one stored alarm (upstream's field names, as the store's columns). */
 export function storedAlarmSummary(alarm: StoredAlarm) {
-  return {
-    alarm_id: alarm.alarmId,
-    directive_id: alarm.directiveId,
-    title: alarm.title,
-    status: alarm.status,
-    tag: alarm.tag,
-    risk: alarm.risk,
-    risk_class: alarm.riskClass,
-    created_time: alarm.createdTime,
-    update_time: alarm.updateTime,
-    src_ips: alarm.srcIps,
-    dst_ips: alarm.dstIps,
-  }
+  return alarmSummaryFields(alarm)
 }
 
 const CLASS_COLOR: Readonly<Record<string, (s: string) => string>> = {

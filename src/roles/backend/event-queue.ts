@@ -7,11 +7,13 @@
 // is queued reaches the engine, in order. When the queue is full:
 //   - 'wait' (the in-memory bus of standalone): the handler returns a promise that settles once the
 //     event is queued, so the frontend holds the request (and answers 408 after 10 s, as upstream);
+//     the promise's cancel() takes a still-waiting event back, so a 408 really means "not taken";
 //   - 'drop' (NATS: a subscriber cannot push back the server): the event is counted as dropped with
 //     its reason and the caller logs it; the count is exposed.
 // maxQueue 0 means unbounded, as upstream: nothing waits and nothing drops.
 
 import type {NormalizedEvent} from '../../engine/index.js'
+import {HandOffCancelledError, type PendingHandOff} from '../bus.js'
 
 export const FULL_POLICIES = ['wait', 'drop'] as const
 export type FullPolicy = (typeof FULL_POLICIES)[number]
@@ -42,6 +44,11 @@ export interface EventQueueOptions {
 interface Waiter {
   readonly event: NormalizedEvent
   readonly resolve: () => void
+  readonly reject: (error: Error) => void
+  /** Taken back by the sender: admitWaiters skips it. */
+  cancelled: boolean
+  /** Admitted into the queue or discarded: too late to cancel. */
+  done: boolean
 }
 
 /** Initial ring size (a power of two, so a slot is an index & mask). */
@@ -70,6 +77,8 @@ export class EventQueue {
 
   private readonly waiters: (Waiter | undefined)[] = []
   private waiterHead = 0
+  /** Waiters neither admitted nor cancelled. */
+  private waitingCount = 0
   private scheduled = false
   /** A batch's afterBatch promise is pending. */
   private holding = false
@@ -98,23 +107,41 @@ export class EventQueue {
   }
 
   /**
-   * The bus handler: queues the event. Returns a promise while the queue is full under 'wait'; it
-   * settles once the event is queued.
+   * The bus handler: queues the event. Returns a PendingHandOff while the queue is full under 'wait';
+   * it resolves once the event is queued, and its cancel() takes the event back while it still waits.
    */
-  push = (event: NormalizedEvent): void | Promise<void> => {
+  push = (event: NormalizedEvent): void | PendingHandOff => {
     if (this.closed) {
       this.drop('shutdown')
       return
     }
-    if (this.size >= this.capacity || this.waiterHead < this.waiters.length) {
+    if (this.size >= this.capacity || this.waitingCount > 0) {
       if (this.whenFull === 'drop') {
         this.drop('queue_full')
         return
       }
-      return new Promise<void>((resolve) => this.waiters.push({event, resolve}))
+      return this.wait(event)
     }
     this.enqueue(event)
     this.schedule()
+  }
+
+  private wait(event: NormalizedEvent): PendingHandOff {
+    let waiter!: Waiter
+    const promise = new Promise<void>((resolve, reject) => {
+      waiter = {event, resolve, reject, cancelled: false, done: false}
+    })
+    this.waiters.push(waiter)
+    this.waitingCount++
+    const cancel = (): void => {
+      // Already admitted (resolved) or cancelled: nothing to take back.
+      if (waiter.cancelled || waiter.done) return
+      waiter.cancelled = true
+      this.waitingCount--
+      waiter.reject(new HandOffCancelledError())
+      this.settleIdle()
+    }
+    return Object.assign(promise, {cancel})
   }
 
   /** Counts events that never became queue entries (invalid payloads) next to the queue's own drops. */
@@ -129,7 +156,7 @@ export class EventQueue {
 
   /** Events held back by 'wait' because the queue is full. */
   get waiting(): number {
-    return this.waiters.length - this.waiterHead
+    return this.waitingCount
   }
 
   get processed(): number {
@@ -211,8 +238,14 @@ export class EventQueue {
     this.head = 0
     this.size = 0
     const waiters = this.waiters.splice(0)
-    for (let i = this.waiterHead; i < waiters.length; i++) waiters[i]?.resolve()
+    for (let i = this.waiterHead; i < waiters.length; i++) {
+      const waiter = waiters[i]
+      if (waiter === undefined || waiter.cancelled) continue
+      waiter.done = true
+      waiter.resolve()
+    }
     this.waiterHead = 0
+    this.waitingCount = 0
     if (count > 0) this.drop(reason, count)
     this.settleIdle()
     return count
@@ -312,6 +345,9 @@ export class EventQueue {
     while (this.waiterHead < this.waiters.length && this.size < this.capacity) {
       const waiter = this.waiters[this.waiterHead]!
       this.waiters[this.waiterHead++] = undefined
+      if (waiter.cancelled) continue
+      waiter.done = true
+      this.waitingCount--
       this.enqueue(waiter.event)
       waiter.resolve()
     }

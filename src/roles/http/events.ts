@@ -9,7 +9,7 @@ import {
   type NormalizedEvent,
   parseEvent,
 } from '../../engine/index.js'
-import {BusUnavailableError, type EventBus} from '../bus.js'
+import {BusUnavailableError, type EventBus, type PendingHandOff} from '../bus.js'
 import type {Logger} from '../io/log.js'
 import type {Metrics} from '../io/metrics.js'
 import type {HttpRoutes, RouteRequest} from './router.js'
@@ -29,6 +29,16 @@ export interface EventIngestOptions {
   limiterWaitMs?: number
   /** How long a request may wait for a back-pressured hand-off (upstream: 10 s). */
   publishTimeoutMs?: number
+  /** Hears about every event the bus took (the frontend's unrouted accounting). */
+  accepted?: AcceptedEventSink | undefined
+}
+
+/** Where accepted events are accounted for. */
+export interface AcceptedEventSink {
+  /** One event the bus took (HTTP 200, or a bulk line counted as accepted); runs per event: keep it cheap. */
+  count(event: NormalizedEvent): void
+  /** After each request: publish what count() gathered (metrics are costly per event). */
+  flush(): void
 }
 
 export interface IngestStats {
@@ -100,7 +110,7 @@ type HandOff = 200 | 408 | 503
 
 /** Registers POST /events, /events/ and /events/bulk on the routes. */
 export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOptions): EventIngest {
-  const {bus, log, limiter} = options
+  const {bus, log, limiter, accepted: sink} = options
   const now = options.monotonicMs ?? (() => performance.now())
   const wallClockNs = options.wallClockNs ?? defaultWallClockNs
   const limiterWaitMs = options.limiterWaitMs ?? 3000
@@ -128,7 +138,7 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
 
   /** Hands one event to the bus: synchronously when it takes it at once (the common case). */
   const handOff = (event: NormalizedEvent, connId: number): HandOff | Promise<HandOff> => {
-    let pending: void | Promise<void>
+    let pending: void | PendingHandOff
     try {
       pending = bus.publishEvent(event)
     } catch (error) {
@@ -138,28 +148,51 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
       }
       throw error
     }
-    if (pending === undefined) return 200
-    return waitForHandOff(pending, connId)
+    if (pending === undefined) {
+      sink?.count(event)
+      return 200
+    }
+    return waitForHandOff(event, pending, connId)
   }
 
-  const waitForHandOff = (pending: Promise<void>, connId: number): Promise<HandOff> => {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<HandOff>((resolve) => {
-      timer = setTimeout(() => resolve(408), publishTimeoutMs)
+  /**
+   * Waits for a back-pressured hand-off at most publishTimeoutMs. On timeout the hand-off is cancelled
+   * before the 408 goes out, so the event is never processed later and a client's retry is no
+   * duplicate. Exact, not racy: the receiver takes an event in a macrotask and our settle handlers run
+   * in that task's microtasks, so by the time the timer fires either the event was taken (and `done`
+   * is set) or cancel() still finds it waiting.
+   */
+  const waitForHandOff = (
+    event: NormalizedEvent,
+    pending: PendingHandOff,
+    connId: number,
+  ): Promise<HandOff> =>
+    new Promise<HandOff>((resolve) => {
+      let done = false
+      const timer = setTimeout(() => {
+        if (done) return
+        done = true
+        pending.cancel()
+        log.info('event channel timed out!', {connId})
+        resolve(408)
+      }, publishTimeoutMs)
+      pending.then(
+        () => {
+          if (done) return
+          done = true
+          clearTimeout(timer)
+          sink?.count(event)
+          resolve(200)
+        },
+        (error: unknown) => {
+          if (done) return
+          done = true
+          clearTimeout(timer)
+          log.info(`Error from message queue: ${(error as Error)?.message ?? String(error)}`, {connId})
+          resolve(503)
+        },
+      )
     })
-    const delivered = pending.then(
-      (): HandOff => 200,
-      (error: unknown): HandOff => {
-        log.info(`Error from message queue: ${(error as Error)?.message ?? String(error)}`, {connId})
-        return 503
-      },
-    )
-    return Promise.race([delivered, timeout]).then((status) => {
-      clearTimeout(timer)
-      if (status === 408) log.info('event channel timed out!', {connId})
-      return status
-    })
-  }
 
   const single = async ({req, res}: RouteRequest): Promise<void> => {
     const body = await readBody(req)
@@ -206,6 +239,7 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
     const outcome = handOff(event, connId)
     const status = typeof outcome === 'number' ? outcome : await outcome
     count(status)
+    sink?.flush()
     res.writeHead(status, EMPTY_HEADERS)
     res.end()
   }
@@ -291,6 +325,7 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
 
     count(200, accepted)
     for (const [status, n] of statusCounts) count(status, n)
+    sink?.flush()
     if (errors.length > 0) {
       log.warn(
         `Bulk request from ${req.socket.remoteAddress ?? 'unknown'}: ${accepted} of ${total} events accepted`,

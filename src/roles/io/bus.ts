@@ -2,7 +2,8 @@
 // - legacy: upstream Dsiem's subjects and payloads verbatim (`dsiem_events` carrying Go's json.Marshal of
 //   the NormalizedEvent, `dsiem_overload_signals` carrying `true`/`false`), every backend gets every event;
 // - routed: events on `dsiem.events.<plugin_id>.<plugin_sid>.<cat>.<prod>` so a backend subscribes only
-//   to the keys its directives can match; overload signals on `dsiem.overload`.
+//   to the keys its directives can match; overload signals on `dsiem.overload`; backend announcements
+//   (route + heartbeat + leaving) on `dsiem.backends.announce`, queries for them on `dsiem.backends.query`.
 // Start-up never fails because NATS is down: the bus keeps dialling, reports its state, and refuses
 // events (BusUnavailableError → HTTP 503) while it is disconnected, because nats.js discards what was
 // buffered during an outage when it reconnects, and a refused event is one the sender can retry.
@@ -27,6 +28,7 @@ import {
 import {
   BusUnavailableError,
   routeAccepts,
+  type BackendAnnouncement,
   type BusStatus,
   type BusSubscription,
   type EventBus,
@@ -149,6 +151,66 @@ function parseOverload(text: string): boolean | undefined {
   return undefined
 }
 
+/** The wire form of a backend announcement: JSON, readable with `nats sub 'dsiem.backends.>'`. */
+export function encodeAnnouncement(announcement: BackendAnnouncement): string {
+  const {node, instance, state, startedAt, heartbeatMs, routeHash, route} = announcement
+  return JSON.stringify({
+    node,
+    instance,
+    state,
+    startedAt,
+    heartbeatMs,
+    routeHash,
+    sids: route.sids,
+    taxonomies: route.taxonomies,
+  })
+}
+
+/** Reads an announcement; throws an Error saying what is wrong with it. */
+export function decodeAnnouncement(text: string): BackendAnnouncement {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new Error('not JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object')
+  const v = value as Record<string, unknown>
+  const str = (key: string): string => {
+    const field = v[key]
+    if (typeof field !== 'string' || field === '') throw new Error(`${key} must be a non-empty string`)
+    return field
+  }
+  const number = (key: string, min: number): number => {
+    const field = v[key]
+    if (typeof field !== 'number' || !Number.isFinite(field) || field < min)
+      throw new Error(`${key} must be a number >= ${min}`)
+    return field
+  }
+  const state = v['state']
+  if (state !== 'up' && state !== 'leaving') throw new Error('state must be "up" or "leaving"')
+  const pairs = <T>(key: string, ok: (item: unknown) => item is T): (readonly [T, T])[] => {
+    const field = v[key]
+    if (!Array.isArray(field)) throw new Error(`${key} must be an array of pairs`)
+    for (const pair of field as unknown[]) {
+      if (!Array.isArray(pair) || pair.length !== 2 || !ok(pair[0]) || !ok(pair[1]))
+        throw new Error(`${key} must be an array of pairs`)
+    }
+    return field as (readonly [T, T])[]
+  }
+  const isInt = (item: unknown): item is number => Number.isSafeInteger(item)
+  const isString = (item: unknown): item is string => typeof item === 'string'
+  return {
+    node: str('node'),
+    instance: str('instance'),
+    state,
+    startedAt: number('startedAt', 0),
+    heartbeatMs: number('heartbeatMs', 1),
+    routeHash: str('routeHash'),
+    route: {sids: pairs('sids', isInt), taxonomies: pairs('taxonomies', isString)},
+  }
+}
+
 /** A bus-level subscription: one or more NATS subjects feeding one handler. */
 interface Registration {
   readonly subjects: readonly string[]
@@ -161,6 +223,7 @@ interface BusMetrics {
   received: {inc(): void}
   invalid: {inc(): void}
   overloadInvalid: {inc(): void}
+  announcementsInvalid: {inc(): void}
   handlerErrors: {inc(): void}
   queued: {inc(): void; dec(): void}
   connected: {set(value: number): void}
@@ -178,6 +241,10 @@ function busMetrics(metrics: Metrics | undefined): BusMetrics | undefined {
     overloadInvalid: metrics.counter(
       'dsiem_bus_overload_signals_invalid_total',
       'Payloads on overload subjects that are not JSON true/false',
+    ),
+    announcementsInvalid: metrics.counter(
+      'dsiem_bus_announcements_invalid_total',
+      'Payloads on the backend announcement subject that are not announcements',
     ),
     handlerErrors: metrics.counter('dsiem_bus_handler_errors_total', 'Event or overload handlers that threw'),
     queued: metrics.gauge('dsiem_bus_events_queued', 'Received events waiting for a busy handler'),
@@ -207,6 +274,14 @@ class NatsBus implements EventBus {
   private wakeRetry: (() => void) | undefined
   /** The last overload state published: re-sent after every (re)connect, as it is a level, not an edge. */
   private lastOverload: boolean | undefined
+  /** The last `up` announcement per backend instance of this process: re-sent on reconnect and on query. */
+  private readonly announcements = new Map<string, BackendAnnouncement>()
+  /** Encoded announcements (a heartbeat repeats the same object: encode it once). */
+  private readonly encoded = new WeakMap<BackendAnnouncement, string>()
+  private querySubscription: BusSubscription | undefined
+  private backendSubscribers = 0
+  private lastAnnounceError: string | undefined
+  private lastInvalidAnnouncementLogAt = -Infinity
 
   constructor(options: NatsBusOptions, parsed: ParsedNatsUrl) {
     this.options = options
@@ -311,6 +386,7 @@ class NatsBus implements EventBus {
     this.everConnected = true
     for (const registration of this.registrations) this.attach(nc, registration)
     this.resendOverload()
+    this.resendMembership()
     void this.watchStatus(nc)
     void nc.closed().then((error) => this.onClosed(nc, error))
     this.notify()
@@ -342,6 +418,7 @@ class NatsBus implements EventBus {
               server: status.server,
             })
             this.resendOverload()
+            this.resendMembership()
             this.notify()
             break
           case 'error':
@@ -690,6 +767,102 @@ class NatsBus implements EventBus {
     }
   }
 
+  // ------------------------------------------------------------------------------------------
+  // Backend membership (routed mode only)
+
+  announceBackend(announcement: BackendAnnouncement): void {
+    // Legacy mode speaks upstream's protocol only, which has no membership.
+    if (this.mode === 'legacy' || this.closing) return
+    if (announcement.state === 'leaving') {
+      this.announcements.delete(announcement.instance)
+      if (this.announcements.size === 0) {
+        this.querySubscription?.unsubscribe()
+        this.querySubscription = undefined
+      }
+    } else {
+      this.announcements.set(announcement.instance, announcement)
+      this.querySubscription ??= this.register([SUBJECTS.backendsQuery], () => this.resendAnnouncements())
+    }
+    if (this.nc !== undefined && this.connected) this.sendAnnouncement(this.nc, announcement)
+  }
+
+  subscribeBackends(handler: (announcement: BackendAnnouncement) => void): BusSubscription {
+    if (this.mode === 'legacy') return {unsubscribe: () => {}}
+    const subscription = this.register([SUBJECTS.backendsAnnounce], (_subject, data) => {
+      const text = decoder.decode(data)
+      let announcement: BackendAnnouncement
+      try {
+        announcement = decodeAnnouncement(text)
+      } catch (error) {
+        this.metrics?.announcementsInvalid.inc()
+        // A misbehaving publisher repeats itself every heartbeat: one line a minute is enough.
+        const now = performance.now()
+        if (now - this.lastInvalidAnnouncementLogAt >= 60_000) {
+          this.lastInvalidAnnouncementLogAt = now
+          this.log.warn(`ignoring invalid backend announcement: ${describeError(error)}`, {
+            payload: clip(text),
+          })
+        }
+        return
+      }
+      try {
+        handler(announcement)
+      } catch (error) {
+        this.metrics?.handlerErrors.inc()
+        this.log.error('backend announcement handler failed', {error: describeError(error)})
+      }
+    })
+    this.backendSubscribers++
+    if (this.nc !== undefined && this.connected) this.sendQuery(this.nc)
+    let subscribed = true
+    return {
+      unsubscribe: () => {
+        if (!subscribed) return
+        subscribed = false
+        this.backendSubscribers--
+        subscription.unsubscribe()
+      },
+    }
+  }
+
+  /** After a (re)connect: tell everyone about our backends, and ask who else is there. */
+  private resendMembership(): void {
+    this.resendAnnouncements()
+    if (this.backendSubscribers > 0 && this.nc !== undefined) this.sendQuery(this.nc)
+  }
+
+  private resendAnnouncements(): void {
+    const nc = this.nc
+    if (nc === undefined || !this.connected) return
+    for (const announcement of this.announcements.values()) this.sendAnnouncement(nc, announcement)
+  }
+
+  private sendAnnouncement(nc: NatsConnection, announcement: BackendAnnouncement): void {
+    let payload = this.encoded.get(announcement)
+    if (payload === undefined) this.encoded.set(announcement, (payload = encodeAnnouncement(announcement)))
+    try {
+      nc.publish(SUBJECTS.backendsAnnounce, payload)
+      this.lastAnnounceError = undefined
+    } catch (error) {
+      // e.g. a route above the server's max_payload; said once, not every heartbeat.
+      const reason = describeError(error)
+      if (reason !== this.lastAnnounceError) {
+        this.log.warn(`could not announce backend ${announcement.node}: ${reason}`, {
+          bytes: payload.length,
+        })
+        this.lastAnnounceError = reason
+      }
+    }
+  }
+
+  private sendQuery(nc: NatsConnection): void {
+    try {
+      nc.publish(SUBJECTS.backendsQuery)
+    } catch (error) {
+      this.log.warn(`could not ask backends to announce themselves: ${describeError(error)}`)
+    }
+  }
+
   async flush(): Promise<void> {
     const nc = this.nc
     if (nc === undefined || !this.connected || this.closing) throw this.unavailable()
@@ -727,6 +900,7 @@ class NatsBus implements EventBus {
     }
     this.nc = undefined
     this.registrations.clear()
+    this.announcements.clear()
     this.notify()
     this.listeners.clear()
   }

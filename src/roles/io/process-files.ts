@@ -11,10 +11,22 @@ export function pidFilePath(dataDir: string): string {
   return path.join(dataDir, 'dsiem.pid')
 }
 
+/** Writes DATA_DIR/dsiem.pid; a data dir that cannot hold it is an EnvironmentError naming the file. */
 export function writePidFile(dataDir: string): string {
   const file = pidFilePath(dataDir)
-  mkdirSync(dataDir, {recursive: true})
-  writeFileSync(file, `${process.pid}\n`, {mode: 0o644})
+  try {
+    mkdirSync(dataDir, {recursive: true})
+    writeFileSync(file, `${process.pid}\n`, {mode: 0o644})
+  } catch (error) {
+    throw new EnvironmentError(
+      `cannot write the pid file ${file}: ${(error as Error).message}`,
+      'DSIEM_E_DATA_DIR',
+      {
+        cause: error,
+        hint: 'pass --data-dir (DSIEM_DATA_DIR) pointing at a writable directory',
+      },
+    )
+  }
   return file
 }
 

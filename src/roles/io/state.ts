@@ -1,47 +1,30 @@
 // The only importer of better-sqlite3: the local alarm store that stands in for upstream's Elasticsearch
-// index. Upserts apply the rule of upstream's Logstash painless script (an update with lower risk, or
-// equal risk and an older update_time, is dropped; status and tag stay as the analyst left them), and
+// index. Upserts apply the rule of upstream's Logstash painless script (alarm-store-upsert.ts), and
 // are written behind in batched transactions, because per-upsert autocommits cap throughput at a
 // fraction of what batches reach (performance.md §5). WAL lets `dsiem alarms …` read and edit the
-// database while a server holds it open.
+// database while a server holds it open. What needs no database (schema text, row mapping, query
+// building, line editing, options) lives in ../alarm-store-*.ts.
 
 import {closeSync, existsSync, mkdirSync, openSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import {
-  DsiemError,
-  EnvironmentError,
-  InputError,
-  goQuote,
-  serializeAlarm,
-  type Alarm,
-  type CustomDataEntry,
-  type LookupResult,
-} from '../../engine/index.js'
+import {DsiemError, EnvironmentError, InputError, serializeAlarm, type Alarm} from '../../engine/index.js'
 import type {AlarmQuery, AlarmStore, StoredAlarm} from '../alarm-store.js'
+import {replaceTopLevelString} from '../alarm-store-line.js'
+import {BUSY_TIMEOUT_MS, writeBehindSettings, type AlarmStoreOptions} from '../alarm-store-options.js'
+import {listQuery} from '../alarm-store-query.js'
+import {rowParams, toStored, type AlarmRow, type StoredField} from '../alarm-store-rows.js'
+import {ALARM_STORE_SCHEMA_VERSION, MIGRATIONS} from '../alarm-store-schema.js'
+import {isOutdatedUpdate, mergeUpdate} from '../alarm-store-upsert.js'
+
+export type {AlarmStoreOptions} from '../alarm-store-options.js'
+export {ALARM_STORE_SCHEMA_VERSION} from '../alarm-store-schema.js'
 
 export const ALARM_STORE_FILE = 'dsiem.db'
 
 /** Where the alarm store lives inside a data directory (one rule for `serve` and `dsiem alarms`). */
 export function alarmStorePath(dataDir: string): string {
   return path.join(dataDir, ALARM_STORE_FILE)
-}
-
-export interface AlarmStoreOptions {
-  /** Open for reading only (commands); the file must exist. */
-  readonly?: boolean
-  /** Fail with "no alarm store" instead of creating the file. Implied by `readonly`. */
-  mustExist?: boolean
-  /** How long an upsert may wait in the queue before its batch is written (default 50 ms). */
-  flushIntervalMs?: number
-  /** Queue length that triggers an immediate write (default 500). */
-  batchSize?: number
-  /** Upserts kept while writes keep failing; beyond it new ones are lost (default 100000). */
-  maxQueued?: number
-  /** How long to wait for another process's write lock before failing (default 5000 ms). */
-  busyTimeoutMs?: number
-  /** Background write failures (timer or batch-size flushes), which have no caller to throw to. */
-  onError?: (error: EnvironmentError) => void
 }
 
 export interface AlarmStoreStats {
@@ -63,55 +46,7 @@ export interface SqliteAlarmStore extends AlarmStore {
   stats(): AlarmStoreStats
 }
 
-/**
- * Schema steps, applied in order inside one transaction; the count is stored in PRAGMA user_version
- * (the schema version), so a newer file is refused instead of misread.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE alarms (
-     alarm_id     TEXT PRIMARY KEY NOT NULL,
-     directive_id INTEGER NOT NULL,
-     title        TEXT NOT NULL,
-     status       TEXT NOT NULL,
-     tag          TEXT NOT NULL,
-     risk         INTEGER NOT NULL,
-     risk_class   TEXT NOT NULL,
-     created_time INTEGER NOT NULL,
-     update_time  INTEGER NOT NULL,
-     src_ips      TEXT NOT NULL,
-     dst_ips      TEXT NOT NULL,
-     json         TEXT NOT NULL
-   );
-   CREATE INDEX alarms_status ON alarms (status);
-   CREATE INDEX alarms_tag ON alarms (tag);
-   CREATE INDEX alarms_risk_class ON alarms (risk_class);
-   CREATE INDEX alarms_update_time ON alarms (update_time);`,
-]
-
-export const ALARM_STORE_SCHEMA_VERSION = MIGRATIONS.length
-
-const DEFAULT_FLUSH_INTERVAL_MS = 50
-const DEFAULT_BATCH_SIZE = 500
-const DEFAULT_MAX_QUEUED = 100_000
 const MAX_RETRY_DELAY_MS = 30_000
-const BUSY_TIMEOUT_MS = 5_000
-
-interface AlarmRow {
-  alarm_id: string
-  directive_id: number
-  title: string
-  status: string
-  tag: string
-  risk: number
-  risk_class: string
-  created_time: number
-  update_time: number
-  src_ips: string
-  dst_ips: string
-  json: string
-}
-
-type StoredField = 'status' | 'tag'
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -127,139 +62,6 @@ function storeError(file: string, action: string, error: unknown): Error {
       cause: error,
     },
   )
-}
-
-function toStored(row: AlarmRow): StoredAlarm {
-  return {
-    alarmId: row.alarm_id,
-    directiveId: row.directive_id,
-    title: row.title,
-    status: row.status,
-    tag: row.tag,
-    risk: row.risk,
-    riskClass: row.risk_class,
-    createdTime: row.created_time,
-    updateTime: row.update_time,
-    srcIps: JSON.parse(row.src_ips) as string[],
-    dstIps: JSON.parse(row.dst_ips) as string[],
-    json: row.json,
-  }
-}
-
-/** Index just past the JSON string that opens at `i`. */
-function skipString(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    if (text[j] === '\\') j++
-    else if (text[j] === '"') return j + 1
-  }
-  throw new Error('unterminated string in stored alarm line')
-}
-
-/** Index just past the JSON value that starts at `i`. */
-function skipValue(text: string, i: number): number {
-  const first = text[i]
-  if (first === '"') return skipString(text, i)
-  if (first === '{' || first === '[') {
-    let depth = 0
-    for (let j = i; j < text.length; j++) {
-      const c = text[j]
-      if (c === '"') j = skipString(text, j) - 1
-      else if (c === '{' || c === '[') depth++
-      else if (c === '}' || c === ']') {
-        depth--
-        if (depth === 0) return j + 1
-      }
-    }
-    throw new Error('unterminated value in stored alarm line')
-  }
-  let j = i
-  while (j < text.length && !/[,}\]\s]/.test(text[j]!)) j++
-  return j
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i]!)) i++
-  return i
-}
-
-/**
- * Replaces one top-level string field of an alarm line in place. The line is edited as text, not
- * re-encoded, because JSON.parse would round the rules' nanosecond rcvd_time and lose Go's escaping.
- */
-export function replaceTopLevelString(line: string, key: string, value: string): string {
-  let i = skipSpace(line, 0)
-  if (line[i] !== '{') throw new Error('stored alarm line is not a JSON object')
-  i = skipSpace(line, i + 1)
-  while (i < line.length && line[i] !== '}') {
-    const keyEnd = skipString(line, i)
-    const name = JSON.parse(line.slice(i, keyEnd)) as string
-    i = skipSpace(line, keyEnd)
-    if (line[i] !== ':') throw new Error('malformed stored alarm line')
-    const valueStart = skipSpace(line, i + 1)
-    const valueEnd = skipValue(line, valueStart)
-    if (name === key) return line.slice(0, valueStart) + goQuote(value) + line.slice(valueEnd)
-    i = skipSpace(line, valueEnd)
-    if (line[i] === ',') i = skipSpace(line, i + 1)
-  }
-  throw new Error(`stored alarm line has no ${key} field`)
-}
-
-function isLookupResult(value: unknown): value is LookupResult {
-  const v = value as Record<string, unknown> | null
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v['provider'] === 'string' &&
-    typeof v['term'] === 'string' &&
-    typeof v['result'] === 'string'
-  )
-}
-
-function isCustomData(value: unknown): value is CustomDataEntry {
-  const v = value as Record<string, unknown> | null
-  return (
-    typeof v === 'object' && v !== null && typeof v['label'] === 'string' && typeof v['content'] === 'string'
-  )
-}
-
-/** The optional arrays of a stored line (the rule keeps them when an update omits them). */
-function storedOptionals(line: string): {
-  intelHits: LookupResult[]
-  vulnerabilities: LookupResult[]
-  customData: CustomDataEntry[]
-} {
-  const parsed = JSON.parse(line) as Record<string, unknown>
-  const list = <T>(value: unknown, guard: (v: unknown) => v is T): T[] =>
-    Array.isArray(value) ? value.filter(guard) : []
-  return {
-    intelHits: list(parsed['intel_hits'], isLookupResult),
-    vulnerabilities: list(parsed['vulnerabilities'], isLookupResult),
-    customData: list(parsed['custom_data'], isCustomData),
-  }
-}
-
-function rowParams(alarm: Alarm, json: string) {
-  return {
-    alarm_id: alarm.alarmId,
-    directive_id: alarm.directiveId,
-    title: alarm.title,
-    status: alarm.status,
-    tag: alarm.tag,
-    risk: alarm.risk,
-    risk_class: alarm.riskClass,
-    created_time: alarm.createdTime,
-    update_time: alarm.updateTime,
-    src_ips: JSON.stringify(alarm.srcIps),
-    dst_ips: JSON.stringify(alarm.dstIps),
-    json,
-  }
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1)
-    throw new InputError(`${name} must be a positive integer, got ${value}`)
-  return value
 }
 
 class SqliteStore implements SqliteAlarmStore {
@@ -284,13 +86,10 @@ class SqliteStore implements SqliteAlarmStore {
     this.file = file
     this.db = db
     this.readonly = options.readonly === true
-    this.flushIntervalMs = positiveInteger(
-      options.flushIntervalMs,
-      DEFAULT_FLUSH_INTERVAL_MS,
-      'flushIntervalMs',
-    )
-    this.batchSize = positiveInteger(options.batchSize, DEFAULT_BATCH_SIZE, 'batchSize')
-    this.maxQueued = positiveInteger(options.maxQueued, DEFAULT_MAX_QUEUED, 'maxQueued')
+    const settings = writeBehindSettings(options)
+    this.flushIntervalMs = settings.flushIntervalMs
+    this.batchSize = settings.batchSize
+    this.maxQueued = settings.maxQueued
     this.onError = options.onError ?? ((error) => process.stderr.write(`dsiem: warning: ${error.message}\n`))
     if (this.readonly) return
 
@@ -326,22 +125,11 @@ class SqliteStore implements SqliteAlarmStore {
           inserted++
           continue
         }
-        if (alarm.risk < row.risk || (alarm.risk === row.risk && alarm.updateTime < row.update_time)) {
+        if (isOutdatedUpdate(alarm, row)) {
           dropped++
           continue
         }
-        const needStored =
-          alarm.intelHits.length === 0 || alarm.vulnerabilities.length === 0 || alarm.customData.length === 0
-        const stored = needStored ? storedOptionals(row.json) : undefined
-        const merged: Alarm = {
-          ...alarm,
-          status: row.status,
-          tag: row.tag,
-          intelHits: alarm.intelHits.length > 0 ? alarm.intelHits : (stored?.intelHits ?? []),
-          vulnerabilities:
-            alarm.vulnerabilities.length > 0 ? alarm.vulnerabilities : (stored?.vulnerabilities ?? []),
-          customData: alarm.customData.length > 0 ? alarm.customData : (stored?.customData ?? []),
-        }
+        const merged = mergeUpdate(alarm, row)
         update.run(rowParams(merged, serializeAlarm(merged)))
         updated++
       }
@@ -405,35 +193,7 @@ class SqliteStore implements SqliteAlarmStore {
   list(query: AlarmQuery = {}): StoredAlarm[] {
     this.open('list')
     this.flushForRead()
-    const where: string[] = []
-    const params: (string | number)[] = []
-    if (query.status !== undefined) {
-      where.push('status = ?')
-      params.push(query.status)
-    }
-    if (query.tag !== undefined) {
-      where.push('tag = ?')
-      params.push(query.tag)
-    }
-    if (query.riskClass !== undefined) {
-      where.push('risk_class = ?')
-      params.push(query.riskClass)
-    }
-    if (query.directiveId !== undefined) {
-      where.push('directive_id = ?')
-      params.push(query.directiveId)
-    }
-    if (query.since !== undefined) {
-      where.push('update_time >= ?')
-      params.push(query.since)
-    }
-    let sql = 'SELECT * FROM alarms'
-    if (where.length > 0) sql += ' WHERE ' + where.join(' AND ')
-    sql += ' ORDER BY update_time DESC, created_time DESC, alarm_id'
-    if (query.limit !== undefined) {
-      sql += ' LIMIT ?'
-      params.push(positiveInteger(query.limit, 0, 'limit'))
-    }
+    const {sql, params} = listQuery(query)
     try {
       return this.db
         .prepare<(string | number)[], AlarmRow>(sql)

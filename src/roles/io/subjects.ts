@@ -2,6 +2,9 @@
 // upstream Go frontend or backend interoperates. Routed subjects carry an event's pre-filter keys so a
 // backend subscribes only to what its directives can match:
 //   dsiem.events.<plugin_id>.<plugin_sid>.<category>.<product>
+// Routed backends also announce themselves (route, heartbeat, leaving) on `dsiem.backends.announce`,
+// and answer `dsiem.backends.query` (a frontend that just connected asking who is there) with an
+// announcement. Legacy mode uses neither: upstream nodes see nothing new.
 // Category and product are encoded into subject-safe tokens (NATS tokens cannot hold '.', '*', '>' or
 // whitespace, and must not be empty).
 
@@ -17,6 +20,8 @@ export const SUBJECT_PREFIX = 'dsiem'
 export const SUBJECTS = {
   overload: `${SUBJECT_PREFIX}.overload`,
   eventsPrefix: `${SUBJECT_PREFIX}.events`,
+  backendsAnnounce: `${SUBJECT_PREFIX}.backends.announce`,
+  backendsQuery: `${SUBJECT_PREFIX}.backends.query`,
 } as const
 
 const MAX_PLAIN_TOKEN_BYTES = 192

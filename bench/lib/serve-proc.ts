@@ -1,0 +1,131 @@
+// Process plumbing for `bench:serve`: a clock every process shares, free ports, child processes with
+// their output in a log file, and what /proc says about a process (resident memory, CPU time).
+
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {closeSync, openSync, readFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+
+/** Monotonic milliseconds (CLOCK_MONOTONIC: the same clock in every process of the machine). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts a child with stdout and stderr appended to `logFile`. */
+export function spawnLogged(
+  command: string,
+  args: readonly string[],
+  options: {cwd: string; env?: NodeJS.ProcessEnv; logFile: string},
+): ChildProcess {
+  const fd = openSync(options.logFile, 'a')
+  try {
+    return spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', fd, fd],
+    })
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (hasExited(child)) return
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => {
+    if (!hasExited(child)) child.kill('SIGKILL')
+  }, graceMs)
+  await gone
+  clearTimeout(timer)
+}
+
+export interface MemoryFigures {
+  /** Resident set now, MiB. */
+  rssMiB: number
+  /** Peak resident set (VmHWM), MiB. */
+  peakRssMiB: number
+}
+
+/** VmRSS and VmHWM from /proc/<pid>/status (Linux). */
+export function memoryOf(pid: number): MemoryFigures | undefined {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch {
+    return undefined
+  }
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0)
+  return {rssMiB: round(kib('VmRSS') / 1024, 1), peakRssMiB: round(kib('VmHWM') / 1024, 1)}
+}
+
+let clockTicks: number | undefined
+
+/** User + system CPU seconds of a process so far, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  if (clockTicks === undefined) {
+    const answer = spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'})
+    clockTicks = Number(answer.stdout.trim()) || 100
+  }
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) in parentheses; utime and stime are 14, 15.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+  } catch {
+    return Number.NaN
+  }
+}
+
+export function round(value: number, digits = 0): number {
+  return Number(value.toFixed(digits))
+}
+
+/** Event indices a run sent: each lane's first laneSent[lane] events, ascending. */
+export function sentIndices(hashes: Uint32Array, total: number, laneSent: readonly number[]): number[] {
+  const lanes = laneSent.length
+  const left = laneSent.slice()
+  const out: number[] = []
+  for (let i = 0; i < total; i++) {
+    const lane = hashes[i]! % lanes
+    if (left[lane]! > 0) {
+      left[lane]!--
+      out.push(i)
+    }
+  }
+  return out
+}
+
+/** Polls `check` every `intervalMs` until it returns a value other than undefined, or throws at timeout. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = monotonicMs() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (monotonicMs() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
+    await sleep(intervalMs)
+  }
+}

@@ -1,0 +1,552 @@
+// `npm run bench:serve`: the whole server, end to end, on one generated event file (goals G2, G3 and
+// G5 of the performance notes). For 100 and 1000 directives it starts `dsiem serve --role standalone`
+// (built dist) as a child process with a fresh data dir, drives it from a load generator in another
+// child process (so the generator shares the 2 cores, as in production), and measures:
+//
+// - single-event POST /events, closed loop on 50 keep-alive connections: sustained events/s;
+// - bulk POST /events/bulk, 1000-line NDJSON batches on 4 connections: sustained events/s;
+// - event → alarm latency p50/p99/p999, open loop at half the single-event rate;
+// - the server's peak RSS (VmHWM) and CPU time per event.
+//
+// A rate counts as sustained only when every event was answered 200 and the backend then worked
+// off its queue; it is computed over the run plus that drain. After each run the alarm-event lines
+// and alarm lines (per stage, risk class, final class, directive) must equal what the engine
+// benchmark's model expects from the events sent; any difference fails the benchmark (exit 1).
+// Optionally the same for frontend + backend over a real nats-server (DSIEM_BENCH_CLUSTER, on when
+// nats-server is installed), and for an upstream Go dsiem binary (DSIEM_PEER_BIN), with ratios.
+//
+// Knobs (environment): DSIEM_BENCH_QUICK=1 (short runs), DSIEM_BENCH_EVENTS, DSIEM_BENCH_SECONDS
+// (single-event and latency run length), DSIEM_BENCH_CONNECTIONS (50), DSIEM_BENCH_CLUSTER (0/1),
+// DSIEM_BENCH_SIZES (100,1000), DSIEM_BENCH_SKIP_BUILD=1, DSIEM_BENCH_CPU_PROFILE=<dir> (node
+// --cpu-prof for our server processes), DSIEM_PEER_BIN, DSIEM_PEER_MAXEPS (per size, "4000,1000").
+
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {findNatsServer} from '../src/roles/io/nats-server.js'
+import {directiveSpecs, type DirectiveSpec} from './lib/directive-set.js'
+import {EVENT_KIND} from './lib/event-stream.js'
+import {machineInfo} from './lib/machine.js'
+import {Prng} from './lib/prng.js'
+import type {LoadConfig, LoadResult} from './lib/serve-load.js'
+import {OutputWatcher} from './lib/serve-output.js'
+import {monotonicMs, round, sentIndices, sleep} from './lib/serve-proc.js'
+import {
+  startCluster,
+  startPeer,
+  startStandalone,
+  type ProcessFigures,
+  type RunningSystem,
+  type SystemKind,
+} from './lib/serve-server.js'
+import {diffFileOutcomes, expectedFileOutcome, writeConfigDir, writeWorkload} from './lib/serve-workload.js'
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const SEED = 20261121
+const ACTIVE_DIRECTIVES = 10
+const MATCHING_SHARE = 0.3
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
+  return value
+}
+
+function envList(name: string, fallback: readonly number[]): number[] {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return [...fallback]
+  return raw.split(',').map((part) => {
+    const value = Number(part.trim())
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: not a positive number: ${part}`)
+    return value
+  })
+}
+
+const QUICK = process.env['DSIEM_BENCH_QUICK'] === '1'
+const SIZES = envList('DSIEM_BENCH_SIZES', [100, 1000])
+const EVENTS = Math.round(envNumber('DSIEM_BENCH_EVENTS', QUICK ? 150_000 : 600_000))
+const RUN_SECONDS = envNumber('DSIEM_BENCH_SECONDS', QUICK ? 4 : 12)
+/** Load before the measured part of a run (the server's JIT and first-use costs). */
+const WARMUP_SECONDS = QUICK ? 1.5 : 3
+/** Bulk warms up in far fewer requests, and must not spend the event file on it. */
+const BULK_WARMUP_SECONDS = QUICK ? 0.5 : 1
+const CONNECTIONS = Math.round(envNumber('DSIEM_BENCH_CONNECTIONS', 50))
+const BULK_CONNECTIONS = 4
+const BULK_LINES = 1000
+const DRAIN_TIMEOUT_MS = 180_000
+/** After the backend has processed everything, its output files must stay unchanged this long. */
+const OUTPUT_QUIET_MS = 300
+const PEER_BIN = process.env['DSIEM_PEER_BIN'] ?? ''
+const PEER_MAXEPS = envList('DSIEM_PEER_MAXEPS', [4000, 1000])
+const CPU_PROFILE_DIR = process.env['DSIEM_BENCH_CPU_PROFILE']
+
+const GOALS = {
+  single: {100: 20_000, 1000: 10_000} as Record<number, number>,
+  bulk: {100: 60_000, 1000: 40_000} as Record<number, number>,
+  p99Ms: 25,
+}
+
+const fmt = (value: number): string =>
+  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : String(value)
+
+// ---------------------------------------------------------------------------------------------
+// Build check: the server runs from dist/, which must not be older than src/.
+
+function newestMtime(dir: string, filter: (name: string) => boolean): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, {withFileTypes: true})) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full, filter))
+    else if (filter(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs)
+  }
+  return newest
+}
+
+function ensureBuilt(): void {
+  if (process.env['DSIEM_BENCH_SKIP_BUILD'] === '1') return
+  const src = newestMtime(path.join(REPO, 'src'), (name) => /\.tsx?$/.test(name))
+  let dist = 0
+  try {
+    dist = statSync(path.join(REPO, 'dist', 'commands', 'index.js')).mtimeMs
+  } catch {
+    dist = 0
+  }
+  if (dist >= src) return
+  process.stdout.write('dist/ is older than src/: npm run build\n')
+  const result = spawnSync('npm', ['run', 'build'], {cwd: REPO, stdio: 'inherit'})
+  if (result.status !== 0) {
+    throw new Error('bench: npm run build failed (set DSIEM_BENCH_SKIP_BUILD=1 to run the existing dist/)')
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: start a system, drive it, drain it, check its outputs.
+
+type Mode = LoadConfig['mode']
+
+interface RunResult {
+  system: SystemKind
+  directives: number
+  mode: Mode
+  connections: number
+  /** Offered rate (open loop) or undefined. */
+  offeredRate: number | undefined
+  eventsSent: number
+  eventsAccepted: number
+  /** A closed-loop run that sent the whole event file before its time was up. */
+  fileExhausted: boolean
+  byStatus: Record<string, number>
+  runSeconds: number
+  /** From the last answer until the backend had processed every accepted event. */
+  drainSeconds: number
+  /** Accepted events / run seconds. */
+  acceptedPerSecond: number
+  /** Accepted events / (run + drain) seconds: the sustained end-to-end rate. */
+  eventsPerSecond: number
+  processes: (ProcessFigures & {cpuMicrosPerEvent: number})[]
+  generatorCpuSeconds: number
+  scheduleLagMs: LoadResult['scheduleLagMs']
+  latency: ReturnType<OutputWatcher['latencies']> | undefined
+  outputs: {alarmEventLines: number; alarmLines: number; malformedLines: number}
+  complete: boolean
+  problems: string[]
+}
+
+interface Context {
+  tmp: string
+  stream: ReturnType<typeof writeWorkload>
+  hashes: Uint32Array
+  specs: DirectiveSpec[]
+  configDirs: Map<number, string>
+}
+
+async function runLoad(config: LoadConfig, logFile: string): Promise<LoadResult> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO, 'bench', 'lib', 'serve-load.ts'), JSON.stringify(config)],
+    {
+      cwd: REPO,
+      env: {...process.env, TSX_TSCONFIG_PATH: path.join(REPO, 'test', 'tsconfig.json')},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  writeFileSync(logFile, stdout + stderr)
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '))
+  if (code !== 0 || line === undefined) {
+    throw new Error(`bench: load generator failed (exit ${code}): ${stderr.slice(-2000)}`)
+  }
+  return JSON.parse(line.slice('RESULT '.length)) as LoadResult
+}
+
+async function startSystem(kind: SystemKind, ctx: Context, size: number, runDir: string, peerMaxEps: number) {
+  const configDir = ctx.configDirs.get(size)!
+  switch (kind) {
+    case 'standalone':
+      return startStandalone({repo: REPO, configDir, runDir, cpuProfileDir: CPU_PROFILE_DIR})
+    case 'cluster':
+      return startCluster({repo: REPO, configDir, runDir, cpuProfileDir: CPU_PROFILE_DIR})
+    case 'peer':
+      return startPeer({bin: PEER_BIN, configDir, runDir, maxEps: peerMaxEps})
+  }
+}
+
+async function runCase(
+  ctx: Context,
+  kind: SystemKind,
+  size: number,
+  mode: Mode,
+  options: {rate?: number; peerMaxEps?: number} = {},
+): Promise<RunResult> {
+  const label = `${kind}-${size}-${mode}`
+  const runDir = path.join(ctx.tmp, 'runs', label)
+  mkdirSync(runDir, {recursive: true})
+  const total = ctx.hashes.length
+  const rate = options.rate ?? 0
+  const maxEvents =
+    mode === 'open' ? Math.min(total, Math.round(rate * (WARMUP_SECONDS + RUN_SECONDS))) : total
+  const connections = mode === 'bulk' ? BULK_CONNECTIONS : CONNECTIONS
+  const system: RunningSystem = await startSystem(kind, ctx, size, runDir, options.peerMaxEps ?? rate)
+  const problems: string[] = []
+  let load: LoadResult
+  let watcher: OutputWatcher | undefined
+  let drainSeconds = Number.NaN
+  let before: ProcessFigures[] = []
+  let after: ProcessFigures[] = []
+  let indices: number[] = []
+  try {
+    watcher = new OutputWatcher(system.logsDir)
+    const startedAt = monotonicMs()
+    before = system.processFigures()
+    const sendTimesFile = path.join(runDir, 'send-times.f64')
+    load = await runLoad(
+      {
+        url: system.url,
+        eventsFile: ctx.stream.eventsFile,
+        lanesFile: ctx.stream.lanesFile,
+        mode,
+        connections,
+        batchLines: BULK_LINES,
+        warmupMs: (mode === 'bulk' ? BULK_WARMUP_SECONDS : WARMUP_SECONDS) * 1000,
+        durationMs: RUN_SECONDS * 1000,
+        maxEvents,
+        rate,
+        sendTimesFile,
+        singlePath: '/events',
+      },
+      path.join(runDir, 'load.log'),
+    )
+    const w = watcher
+    // Standalone: every event reaches the backend. Clustered on routed subjects, only those carrying
+    // a SID of a loaded directive do (every non-noise event of the stream; the rest nobody wants).
+    indices = sentIndices(ctx.hashes, Math.min(total, maxEvents), load.laneSent)
+    const mustProcess =
+      kind === 'cluster'
+        ? indices.filter((i) => ctx.stream.stream.kinds[i] !== EVENT_KIND.noise).length
+        : load.accepted
+    await system.waitDrained(
+      mustProcess,
+      () => monotonicMs() - Math.max(w.lastArrivalMs, startedAt),
+      DRAIN_TIMEOUT_MS,
+    )
+    drainSeconds = Math.max(0, (monotonicMs() - load.endMs) / 1000)
+    // The last lines are written a moment after the last event is processed.
+    while (monotonicMs() - Math.max(w.lastArrivalMs, startedAt) < OUTPUT_QUIET_MS) await sleep(50)
+    after = system.processFigures()
+  } finally {
+    watcher?.close()
+    await system.stop()
+  }
+
+  if (load.transportErrors > 0) problems.push(`${load.transportErrors} transport errors (${load.firstError})`)
+  if (load.accepted !== load.sent) {
+    problems.push(`${load.sent - load.accepted} of ${load.sent} events not answered 200 (${load.firstError})`)
+  }
+  const report = watcher.report()
+  if (report.malformedLines > 0) problems.push(`${report.malformedLines} malformed output lines`)
+  const expected = expectedFileOutcome(ctx.stream.stream, ctx.specs.slice(0, size), indices)
+  const diffs = diffFileOutcomes(expected, report.outcome)
+  for (const diff of diffs.slice(0, 20)) problems.push(`completeness: ${diff}`)
+
+  let latency: RunResult['latency']
+  if (mode === 'open') {
+    const bytes = readFileSync(path.join(runDir, 'send-times.f64'))
+    const sendTimes = new Float64Array(new Uint8Array(bytes).buffer)
+    latency = watcher.latencies(sendTimes, ctx.stream.indexOfEventId, load.warmupEndMs)
+    if (latency.unmatched > 0) problems.push(`${latency.unmatched} output lines name events never sent`)
+  }
+
+  const accepted = load.accepted
+  // Rates over the measured part (after the warm-up); CPU and memory over the whole run.
+  const measuredAccepted = load.accepted - load.warmupAccepted
+  const measuredSeconds = (load.endMs - load.warmupEndMs) / 1000
+  const processes = after.map((figures, i) => {
+    const cpu = figures.cpuSeconds - (before[i]?.cpuSeconds ?? 0)
+    return {
+      ...figures,
+      cpuSeconds: round(cpu, 2),
+      cpuMicrosPerEvent: round((cpu * 1e6) / Math.max(1, accepted), 1),
+    }
+  })
+  return {
+    system: kind,
+    directives: size,
+    mode,
+    connections,
+    offeredRate: mode === 'open' ? round(rate) : undefined,
+    eventsSent: load.sent,
+    eventsAccepted: accepted,
+    fileExhausted: mode !== 'open' && load.sent >= total,
+    byStatus: load.byStatus,
+    runSeconds: round(measuredSeconds, 3),
+    drainSeconds: round(drainSeconds, 3),
+    acceptedPerSecond: round(measuredAccepted / measuredSeconds),
+    eventsPerSecond: round(measuredAccepted / (measuredSeconds + drainSeconds)),
+    processes,
+    generatorCpuSeconds: round(load.cpuSeconds, 2),
+    scheduleLagMs: load.scheduleLagMs,
+    latency,
+    outputs: {
+      alarmEventLines: report.alarmEventLines,
+      alarmLines: report.alarmLines,
+      malformedLines: report.malformedLines,
+    },
+    complete: problems.length === 0,
+    problems,
+  }
+}
+
+function describeRun(r: RunResult): string {
+  const mem = r.processes.map((p) => `${p.name} ${p.peakRssMiB} MiB`).join(', ')
+  const cpu = r.processes.map((p) => `${p.name} ${p.cpuMicrosPerEvent} µs`).join(', ')
+  let line =
+    `  ${r.system.padEnd(10)} ${String(r.directives).padStart(4)} ${r.mode.padEnd(6)} ` +
+    `${fmt(r.eventsPerSecond).padStart(8)} ev/s (accepted ${fmt(r.acceptedPerSecond)}/s over ${r.runSeconds} s, ` +
+    `drain ${r.drainSeconds} s, ${fmt(r.eventsAccepted)} events${r.fileExhausted ? ', whole file' : ''})  peak RSS ${mem}  CPU/event ${cpu}`
+  if (r.latency !== undefined) {
+    const a = r.latency.alarm
+    const e = r.latency.alarmEvent
+    line +=
+      `\n${' '.repeat(24)}at ${fmt(r.offeredRate ?? 0)} ev/s offered: event→alarm p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms, ` +
+      `p999 ${a.p999Ms} ms, max ${a.maxMs} ms (${fmt(a.samples)} alarm lines); event→alarm-event p50 ${e.p50Ms} ms, ` +
+      `p99 ${e.p99Ms} ms (${fmt(e.samples)}); send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms`
+  }
+  line += r.complete
+    ? `\n${' '.repeat(24)}complete: ${fmt(r.outputs.alarmEventLines)} alarm-event lines, ${fmt(r.outputs.alarmLines)} alarm lines as expected`
+    : `\n${' '.repeat(24)}FAILED: ${r.problems.slice(0, 6).join('; ')}`
+  return line
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const benchStart = performance.now()
+  const loadAverageStart = os.loadavg()
+  ensureBuilt()
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'dsiem-bench-serve-'))
+  const results: RunResult[] = []
+  try {
+    const specs = directiveSpecs(Math.max(...SIZES, 100), SEED)
+    // The engine benchmark's choice: ten directives of the 100-set carry the matching events.
+    const active = new Prng(SEED + 1)
+      .sample(specs.slice(0, 100), ACTIVE_DIRECTIVES)
+      .sort((a, b) => a.id - b.id)
+    const genStart = performance.now()
+    const stream = writeWorkload({
+      dir: tmp,
+      events: EVENTS,
+      seed: SEED + 2,
+      active,
+      matchingShare: MATCHING_SHARE,
+      eventsPerSecond: 10_000,
+    })
+    const hashes = new Uint32Array(new Uint8Array(readFileSync(stream.lanesFile)).buffer)
+    const configDirs = new Map<number, string>()
+    for (const size of SIZES) {
+      const dir = path.join(tmp, `config-${size}`)
+      writeConfigDir(dir, specs.slice(0, size))
+      configDirs.set(size, dir)
+    }
+    const ctx: Context = {tmp, stream, hashes, specs, configDirs}
+    const generateSeconds = (performance.now() - genStart) / 1000
+    process.stdout.write(
+      `bench:serve — ${fmt(EVENTS)} events (${round(stream.eventsFileBytes / 2 ** 20, 1)} MiB NDJSON) generated in ` +
+        `${round(generateSeconds, 1)} s; ${RUN_SECONDS} s runs; ${CONNECTIONS} connections single-event, ` +
+        `${BULK_CONNECTIONS} × ${BULK_LINES}-line bulk${QUICK ? ' (quick)' : ''}\n`,
+    )
+    const log = (r: RunResult): void => {
+      results.push(r)
+      process.stdout.write(describeRun(r) + '\n')
+    }
+
+    let cluster = process.env['DSIEM_BENCH_CLUSTER'] !== '0'
+    if (cluster) {
+      try {
+        findNatsServer()
+      } catch {
+        cluster = false
+        process.stdout.write('no nats-server: the frontend + backend variant is skipped\n')
+      }
+    }
+
+    for (const size of SIZES) {
+      const single = await runCase(ctx, 'standalone', size, 'single')
+      log(single)
+      log(await runCase(ctx, 'standalone', size, 'bulk'))
+      log(await runCase(ctx, 'standalone', size, 'open', {rate: single.eventsPerSecond / 2}))
+    }
+    if (cluster) {
+      for (const size of SIZES) {
+        log(await runCase(ctx, 'cluster', size, 'single'))
+        log(await runCase(ctx, 'cluster', size, 'bulk'))
+      }
+    }
+    if (PEER_BIN !== '') {
+      for (const [k, size] of SIZES.entries()) {
+        const maxEps = PEER_MAXEPS[Math.min(k, PEER_MAXEPS.length - 1)]!
+        const single = await runCase(ctx, 'peer', size, 'single', {peerMaxEps: maxEps})
+        log(single)
+        const rate = single.eventsPerSecond / 2
+        log(await runCase(ctx, 'peer', size, 'open', {rate, peerMaxEps: rate}))
+      }
+    } else {
+      process.stdout.write('no peer: set DSIEM_PEER_BIN to an upstream Go dsiem binary to compare\n')
+    }
+  } finally {
+    if (process.env['DSIEM_BENCH_KEEP'] === '1') process.stdout.write(`run files kept in ${tmp}\n`)
+    else rmSync(tmp, {recursive: true, force: true})
+  }
+
+  const find = (system: SystemKind, size: number, mode: Mode): RunResult | undefined =>
+    results.find((r) => r.system === system && r.directives === size && r.mode === mode)
+  const goals: {goal: string; target: string; value: number; pass: boolean}[] = []
+  for (const size of SIZES) {
+    const single = find('standalone', size, 'single')
+    const bulk = find('standalone', size, 'bulk')
+    const open = find('standalone', size, 'open')
+    if (GOALS.single[size] !== undefined && single !== undefined) {
+      goals.push({
+        goal: `G2 single-event events/s at ${size} directives`,
+        target: `>= ${fmt(GOALS.single[size])}`,
+        value: single.eventsPerSecond,
+        pass: single.complete && single.eventsPerSecond >= GOALS.single[size],
+      })
+    }
+    if (GOALS.bulk[size] !== undefined && bulk !== undefined) {
+      goals.push({
+        goal: `G3 bulk events/s at ${size} directives`,
+        target: `>= ${fmt(GOALS.bulk[size])}`,
+        value: bulk.eventsPerSecond,
+        pass: bulk.complete && bulk.eventsPerSecond >= GOALS.bulk[size],
+      })
+    }
+    if (open?.latency !== undefined) {
+      goals.push({
+        goal: `G5 event→alarm p99 at half the single-event rate, ${size} directives`,
+        target: `<= ${GOALS.p99Ms} ms`,
+        value: open.latency.alarm.p99Ms,
+        pass: open.complete && open.latency.alarm.p99Ms <= GOALS.p99Ms,
+      })
+    }
+  }
+
+  const ratios: {figure: string; directives: number; ours: number; upstream: number; ratio: number}[] = []
+  for (const size of SIZES) {
+    const peerSingle = find('peer', size, 'single')
+    const oursSingle = find('standalone', size, 'single')
+    if (peerSingle !== undefined && oursSingle !== undefined) {
+      ratios.push({
+        figure: 'single-event events/s',
+        directives: size,
+        ours: oursSingle.eventsPerSecond,
+        upstream: peerSingle.eventsPerSecond,
+        ratio: round(oursSingle.eventsPerSecond / peerSingle.eventsPerSecond, 2),
+      })
+    }
+    const peerOpen = find('peer', size, 'open')
+    const oursOpen = find('standalone', size, 'open')
+    if (peerOpen?.latency !== undefined && oursOpen?.latency !== undefined) {
+      for (const key of ['p50Ms', 'p99Ms'] as const) {
+        ratios.push({
+          figure: `event→alarm ${key.slice(0, 3)} ms (each at half its own rate)`,
+          directives: size,
+          ours: oursOpen.latency.alarm[key],
+          upstream: peerOpen.latency.alarm[key],
+          ratio: round(oursOpen.latency.alarm[key] / peerOpen.latency.alarm[key], 2),
+        })
+      }
+    }
+  }
+
+  const complete = results.every((r) => r.complete)
+  const report = {
+    benchmark: 'serve',
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    loadAverage: {
+      start: loadAverageStart.map((v) => round(v, 2)),
+      end: os.loadavg().map((v) => round(v, 2)),
+    },
+    config: {
+      seed: SEED,
+      events: EVENTS,
+      quick: QUICK,
+      runSeconds: RUN_SECONDS,
+      connections: CONNECTIONS,
+      bulk: {connections: BULK_CONNECTIONS, linesPerRequest: BULK_LINES},
+      activeDirectives: ACTIVE_DIRECTIVES,
+      matchingShare: MATCHING_SHARE,
+      server:
+        'node bin/run.js serve --role standalone --address 127.0.0.1 --maxEPS 100000000 --minEPS 0 --maxDelay 0',
+      peer: PEER_BIN === '' ? null : {bin: PEER_BIN, maxEpsPerSize: PEER_MAXEPS},
+      rate: 'eventsPerSecond = accepted / (run + drain): sustained end to end; acceptedPerSecond = accepted / run',
+      latency:
+        'monotonic clock shared by all processes; send time taken by the generator when it issues the request; ' +
+        'arrival = when the bench read the line (inotify + 2 ms poll)',
+    },
+    totalSeconds: round((performance.now() - benchStart) / 1000, 1),
+    results,
+    goals,
+    ratios,
+    verification: {
+      ok: complete,
+      failures: results
+        .filter((r) => !r.complete)
+        .map((r) => `${r.system}-${r.directives}-${r.mode}: ${r.problems.join('; ')}`),
+    },
+  }
+  const outDir = path.join(REPO, 'bench', 'results')
+  mkdirSync(outDir, {recursive: true})
+  const outFile = path.join(outDir, 'serve.json')
+  writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n')
+
+  const lines = [
+    '',
+    `${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}; load average ${report.loadAverage.start[0]} → ${report.loadAverage.end[0]}`,
+    ...goals.map(
+      (g) => `${g.pass ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.value.toLocaleString('en-US')} (${g.target})`,
+    ),
+    ...(ratios.length > 0
+      ? ratios.map(
+          (r) =>
+            `ours/upstream ${r.figure} at ${r.directives}: ${r.ours.toLocaleString('en-US')} / ${r.upstream.toLocaleString('en-US')} = ${r.ratio}`,
+        )
+      : []),
+    complete
+      ? `verified: all ${results.length} runs wrote exactly the expected alarm-event and alarm lines`
+      : `VERIFICATION FAILED:\n  ${report.verification.failures.join('\n  ')}`,
+    `${report.totalSeconds} s in all; written to ${path.relative(process.cwd(), outFile)}`,
+  ]
+  process.stdout.write(lines.join('\n') + '\n')
+  if (!complete) process.exitCode = 1
+}
+
+await main()
