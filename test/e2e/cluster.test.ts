@@ -18,6 +18,7 @@ import {
   alarmEventGroups,
   eventBody,
   postAll,
+  send,
   serve,
   serveConfig,
   waitFor,
@@ -434,5 +435,78 @@ describe('cluster: frontend + two backends over NATS', {concurrency: true}, () =
     it('backends still give the same alarms and alarm-event lines as standalone', () => {
       assertSameAsStandalone(result)
     })
+  })
+})
+
+describe("cluster reload: a backend re-pulls its directives from the frontend's /config/", () => {
+  let frontend: Served
+  let backend: Served
+  let backendConfig: string
+  before(async () => {
+    const nats = await startNatsServer()
+    cleanup.add(() => nats.stop())
+    const feConfig = cleanup.dir('dsiem-e2e-repull-fe-')
+    writeConfigDir({
+      dir: feConfig,
+      directives: [PING_FLOOD_DIRECTIVE],
+      directivesFile: 'directives_dsiem-backend-0_ping.json',
+      assets: LAN_ASSETS,
+    })
+    writeConfigDir({
+      dir: feConfig,
+      directives: [MALWARE_DIRECTIVE],
+      directivesFile: 'directives_dsiem-backend-0_malware.json',
+    })
+    const cluster = {standalone: false, natsUrl: nats.url} as const
+    frontend = await serve(
+      cleanup,
+      serveConfig({
+        ...cluster,
+        roles: ['frontend'],
+        node: 'fe',
+        writeableConfig: true,
+        configDir: feConfig,
+        dataDir: cleanup.dir('dsiem-e2e-repull-fe-data-'),
+      }),
+    )
+    backendConfig = cleanup.dir('dsiem-e2e-repull-be-')
+    backend = await serve(
+      cleanup,
+      serveConfig({
+        ...cluster,
+        roles: ['backend'],
+        node: 'dsiem-backend-0',
+        frontend: frontend.base,
+        configDir: backendConfig,
+        dataDir: cleanup.dir('dsiem-e2e-repull-be-data-'),
+      }),
+    )
+    assert.equal(backend.backend().status().detail['directives'], 2)
+  })
+
+  it('a directive file uploaded to the frontend (POST /config/, --writeableConfig) is added on reload', async () => {
+    const upload = await send(
+      frontend.base,
+      'POST',
+      '/config/directives_dsiem-backend-0_ssh.json',
+      JSON.stringify({directives: [SSH_DIRECTIVE]}),
+    )
+    assert.equal(upload.status, 201, upload.body)
+    const [result] = await backend.serve.reload()
+    assert.ok(result?.ok, result?.message)
+    assert.deepEqual(result.summary.added, [2], result.message)
+    assert.equal(backend.backend().status().detail['directives'], 3)
+  })
+
+  it('a directive file deleted on the frontend (DELETE /config/) is removed on reload', async () => {
+    const deleted = await send(frontend.base, 'DELETE', '/config/directives_dsiem-backend-0_malware.json')
+    assert.equal(deleted.status, 200, deleted.body)
+    const [result] = await backend.serve.reload()
+    assert.ok(result?.ok, result?.message)
+    assert.deepEqual(result.summary.removed, [3], result.message)
+    assert.ok(
+      !readdirSync(backendConfig).includes('directives_dsiem-backend-0_malware.json'),
+      `the stale copy is gone from the backend's config dir: ${readdirSync(backendConfig).join(', ')}`,
+    )
   })
 })

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import {rmSync} from 'node:fs'
 import {after, describe, it} from 'node:test'
-import {startNatsServer, type RunningNatsServer} from '../../src/roles/io/nats-server.js'
+import {startNatsServer} from '../../src/roles/io/nats-server.js'
 import {SUBJECTS, routedEventSubject} from '../../src/roles/io/subjects.js'
 import {LAN_ASSETS, PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
@@ -142,9 +142,10 @@ describe('serve-level bad input and outages', {concurrency: true}, () => {
       'POST /events while NATS is down',
     )
 
-    let nats: RunningNatsServer = await startNatsServer({port: natsPort})
-    cleanup.add(() => nats.stop())
-    const observer = await rawConnect(nats.url)
+    const first = await startNatsServer({port: natsPort})
+    cleanup.add(() => first.stop())
+    const observer = await rawConnect(first.url)
+    cleanup.add(() => observer.close())
     const seen: string[] = []
     observer.subscribe(`${SUBJECTS.eventsPrefix}.>`, {
       callback: (_e, msg) => void seen.push((msg.json() as {event_id: string}).event_id),
@@ -155,7 +156,7 @@ describe('serve-level bad input and outages', {concurrency: true}, () => {
     await waitFor(() => seen.includes('after-start'), 'the event on NATS')
     await observer.close()
 
-    await nats.stop()
+    await first.stop()
     await waitForStatusCode(base, '/health', 503, 10_000)
     assert.equal(
       (await postEvent(base, eventBody('mid-outage'))).status,
@@ -163,8 +164,8 @@ describe('serve-level bad input and outages', {concurrency: true}, () => {
       'POST /events during the outage',
     )
 
-    nats = await startNatsServer({port: natsPort})
-    cleanup.add(() => nats.stop())
+    const second = await startNatsServer({port: natsPort})
+    cleanup.add(() => second.stop())
     await waitForStatusCode(base, '/health', 200, 10_000)
     assert.equal((await postEvent(base, eventBody('recovered'))).status, 200, 'accepted again, no restart')
     assert.equal(fe.child.exitCode, null, 'the same process throughout')

@@ -175,6 +175,11 @@ describe('dsiem serve as a user runs it', {concurrency: true}, () => {
       ],
       'the new directive correlates (the event before the reload was nobody’s)',
     )
+    assert.equal(
+      server.lines.filter((l) => l.msg.startsWith('dsiem serve started')).length,
+      1,
+      'no restart: one process, started once',
+    )
     assert.equal(await server.stop(), 0)
   })
 

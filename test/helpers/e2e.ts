@@ -155,16 +155,6 @@ export interface AlarmEventLine {
   event_id: string
 }
 
-/** The backend's last alarm line per alarm id, in first-seen order. */
-export function lastAlarmLines(lines: readonly string[]): Map<string, Record<string, unknown>> {
-  const byId = new Map<string, Record<string, unknown>>()
-  for (const line of lines) {
-    const alarm = JSON.parse(line) as Record<string, unknown>
-    byId.set(alarm['alarm_id'] as string, alarm)
-  }
-  return byId
-}
-
 /** An alarm without what differs between runs of the same event stream: its id and the times. */
 export function alarmContent(alarm: Record<string, unknown>): Record<string, unknown> {
   const {alarm_id: _id, created_time: _c, update_time: _u, rules, ...rest} = alarm

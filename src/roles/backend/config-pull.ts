@@ -5,9 +5,11 @@
 // Unlike upstream, which saves whatever body comes back and silently stops after the first failed
 // download, any failure stops start-up with one line naming the URL and the status, and nothing is
 // written until every file has arrived (each is then written to a temporary name and renamed), so a
-// failed pull never leaves a mix of old and new files or an error page saved as a directive file.
+// failed pull never leaves a mix of old and new files or an error page saved as a directive file. After
+// a complete pull, local files of the pulled kinds that the frontend no longer lists are removed, so a
+// directive deleted on the frontend goes away on the next reload instead of lingering.
 
-import {mkdirSync, renameSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {EnvironmentError} from '../../engine/index.js'
 import {httpGet, type HttpRequestOptions, type HttpResponse} from '../io/http.js'
@@ -32,6 +34,8 @@ export interface ConfigPullOptions {
 export interface ConfigPullResult {
   /** File names written into the config directory, in listing order. */
   readonly files: readonly string[]
+  /** Local files of the pulled kinds the frontend no longer lists, now deleted. */
+  readonly removed: readonly string[]
 }
 
 /** Upstream's selection: shared asset and plugin files, and this node's directive files. */
@@ -117,6 +121,7 @@ export async function pullConfig(options: ConfigPullOptions): Promise<ConfigPull
     downloaded.push({name, body: await fetchOk(get, url, options.fileTimeoutMs ?? 60_000)})
   }
 
+  const removed: string[] = []
   try {
     mkdirSync(options.configDir, {recursive: true})
     for (const {name, body} of downloaded) {
@@ -125,6 +130,13 @@ export async function pullConfig(options: ConfigPullOptions): Promise<ConfigPull
       writeFileSync(temporary, body, {mode: 0o600})
       renameSync(temporary, target)
     }
+    const listed = new Set(wanted)
+    for (const name of readdirSync(options.configDir)) {
+      if (isConfigFileForNode(name, options.node) && name.endsWith('.json') && !listed.has(name)) {
+        rmSync(path.join(options.configDir, name))
+        removed.push(name)
+      }
+    }
   } catch (error) {
     throw new EnvironmentError(
       `config pull: cannot write into ${options.configDir}: ${(error as Error).message}`,
@@ -132,5 +144,5 @@ export async function pullConfig(options: ConfigPullOptions): Promise<ConfigPull
       {cause: error},
     )
   }
-  return {files: downloaded.map((file) => file.name)}
+  return {files: downloaded.map((file) => file.name), removed}
 }
