@@ -3,8 +3,9 @@
 
 import {Args} from '@oclif/core'
 import chalk from 'chalk'
-import type {StoredAlarm} from '../../roles/alarm-store.js'
+import type {AlarmStore, StoredAlarm} from '../../roles/alarm-store.js'
 import {alarmSummaryFields} from '../../roles/alarm-store-rows.js'
+import {alarmStorePath, openAlarmStore} from '../../roles/io/state.js'
 
 export {dataDirFlag} from '../shared-flags.js'
 
@@ -125,4 +126,23 @@ export function prettyJson(text: string, indent = '  '): string {
     }
   }
   return out
+}
+
+/**
+ * The body both `alarms set-status` and `alarms set-tag` run: open the store read-write, apply one
+ * analyst edit, close, and say what the alarm now holds.
+ */
+export function editAnalystField(
+  dataDir: string,
+  field: 'status' | 'tag',
+  edit: (store: AlarmStore) => StoredAlarm,
+): {alarm: StoredAlarm; text: string} {
+  const store = openAlarmStore(alarmStorePath(dataDir), {mustExist: true})
+  let alarm: StoredAlarm
+  try {
+    alarm = edit(store)
+  } finally {
+    store.close()
+  }
+  return {alarm, text: `alarm ${alarm.alarmId}: ${field} ${JSON.stringify(alarm[field])}`}
 }

@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
 import {DEFAULT_ALARM_STATUSES} from '../../engine/index.js'
-import {alarmStorePath, openAlarmStore} from '../../roles/io/state.js'
 import {DsiemCommand} from '../base-command.js'
 import {listFlag} from '../shared-flags.js'
-import {alarmIdArg, dataDirFlag} from './common.js'
+import {alarmIdArg, dataDirFlag, editAnalystField} from './common.js'
 
 export default class AlarmsSetStatus extends DsiemCommand {
   static override summary = "Set an alarm's status (the analyst's field; later alarm updates keep it)."
@@ -30,14 +29,10 @@ export default class AlarmsSetStatus extends DsiemCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(AlarmsSetStatus)
     this.jsonOutput = flags.json
-    const store = openAlarmStore(alarmStorePath(flags['data-dir']), {mustExist: true})
-    let alarm
-    try {
-      alarm = store.setStatus(args.id, args.status, flags.status)
-    } finally {
-      store.close()
-    }
+    const {alarm, text} = editAnalystField(flags['data-dir'], 'status', (store) =>
+      store.setStatus(args.id, args.status, flags.status),
+    )
     if (flags.json) this.printRawJson(alarm.json)
-    else this.log(`alarm ${alarm.alarmId}: status ${JSON.stringify(alarm.status)}`)
+    else this.log(text)
   }
 }
