@@ -6,24 +6,29 @@
 // - single-event POST /events, closed loop on 50 keep-alive connections: sustained events/s;
 // - bulk POST /events/bulk, 1000-line NDJSON batches on 4 connections: sustained events/s;
 // - event → alarm latency p50/p99/p999, open loop at half the single-event rate;
-// - the server's peak RSS (VmHWM) and CPU time per event.
+// - the server's peak RSS (VmHWM) and CPU time per event, and the other load on the machine.
 //
-// A rate counts as sustained only when every event was answered 200 and the backend then worked
-// off its queue; it is computed over the run plus that drain. After each run the alarm-event lines
-// and alarm lines (per stage, risk class, final class, directive) must equal what the engine
-// benchmark's model expects from the events sent; any difference fails the benchmark (exit 1).
-// Optionally the same for frontend + backend over a real nats-server (DSIEM_BENCH_CLUSTER, on when
-// nats-server is installed), and for an upstream Go dsiem binary (DSIEM_PEER_BIN), with ratios.
+// Every run starts with a warm-up (JIT, connections, heap growth; 3 s, bulk 1 s, latency 5 s) that is
+// sent and checked but not timed. A rate counts as sustained only when every event was answered 200
+// and the backend then worked off its queue; it is computed over the timed part plus that drain.
+// After each run the alarm-event lines and alarm lines (per stage, risk class, final class,
+// directive) must equal what the engine benchmark's model expects from the events sent; any
+// difference fails the benchmark (exit 1). Optionally the same for frontend + backend over a real
+// nats-server (DSIEM_BENCH_CLUSTER, on when nats-server is installed), and for an upstream Go dsiem
+// binary (DSIEM_PEER_BIN), with ratios ours/upstream.
 //
 // Knobs (environment): DSIEM_BENCH_QUICK=1 (short runs), DSIEM_BENCH_EVENTS, DSIEM_BENCH_SECONDS
-// (single-event and latency run length), DSIEM_BENCH_CONNECTIONS (50), DSIEM_BENCH_CLUSTER (0/1),
-// DSIEM_BENCH_SIZES (100,1000), DSIEM_BENCH_SKIP_BUILD=1, DSIEM_BENCH_CPU_PROFILE=<dir> (node
-// --cpu-prof for our server processes), DSIEM_PEER_BIN, DSIEM_PEER_START_EPS (per size, "2000,500").
+// (timed part of the single-event and latency runs), DSIEM_BENCH_CONNECTIONS (50),
+// DSIEM_BENCH_CLUSTER (0/1), DSIEM_BENCH_SIZES (100,1000), DSIEM_BENCH_SKIP_BUILD=1,
+// DSIEM_BENCH_CPU_PROFILE=<dir> (node --cpu-prof for our server processes),
+// DSIEM_BENCH_SERVER_NODE_FLAGS (e.g. "--trace-gc"), DSIEM_BENCH_KEEP=1 (keep the run directories:
+// server logs, outputs), DSIEM_PEER_BIN, DSIEM_PEER_START_EPS (per size, default "2000,500").
 //
 // The peer's sustained single-event rate is searched as the performance notes (§7.1) prescribe:
 // maxEPS = offered rate (upstream skips directive work when maxEPS exceeds what it can process), the
 // rate raised ×1.5 per step from DSIEM_PEER_START_EPS while a step passes (every event answered 200,
-// ≥ 97% of the offered rate accepted, outputs complete); the last passing step is its figure.
+// ≥ 97% of the offered rate accepted, outputs complete); the last passing step is its figure. Upstream
+// has no bulk endpoint, so bulk has no ratio.
 
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -37,7 +42,7 @@ import {machineInfo} from './lib/machine.js'
 import {Prng} from './lib/prng.js'
 import type {LoadConfig, LoadResult} from './lib/serve-load.js'
 import {OutputWatcher} from './lib/serve-output.js'
-import {monotonicMs, round, sentIndices, sleep} from './lib/serve-proc.js'
+import {machineBusySeconds, monotonicMs, round, sentIndices, sleep} from './lib/serve-proc.js'
 import {
   startCluster,
   startPeer,
@@ -75,8 +80,10 @@ const QUICK = process.env['DSIEM_BENCH_QUICK'] === '1'
 const SIZES = envList('DSIEM_BENCH_SIZES', [100, 1000])
 const EVENTS = Math.round(envNumber('DSIEM_BENCH_EVENTS', QUICK ? 150_000 : 600_000))
 const RUN_SECONDS = envNumber('DSIEM_BENCH_SECONDS', QUICK ? 4 : 12)
-/** Load before the measured part of a run (the server's JIT and first-use costs). */
+/** Load before the measured part of a run (the server's JIT, first-use costs, heap growth). */
 const WARMUP_SECONDS = QUICK ? 1.5 : 3
+/** The latency run warms up longer: its first seconds after start-up hold the worst stalls. */
+const OPEN_WARMUP_SECONDS = QUICK ? 2 : 5
 /** Bulk warms up in far fewer requests, and must not spend the event file on it. */
 const BULK_WARMUP_SECONDS = QUICK ? 0.5 : 1
 const CONNECTIONS = Math.round(envNumber('DSIEM_BENCH_CONNECTIONS', 50))
@@ -90,6 +97,9 @@ const PEER_START_EPS = envList('DSIEM_PEER_START_EPS', [2000, 500])
 const PEER_STEP_SECONDS = QUICK ? 3 : 6
 const PEER_MAX_STEPS = 8
 const CPU_PROFILE_DIR = process.env['DSIEM_BENCH_CPU_PROFILE']
+const SERVER_NODE_FLAGS = (process.env['DSIEM_BENCH_SERVER_NODE_FLAGS'] ?? '')
+  .split(' ')
+  .filter((f) => f !== '')
 
 const GOALS = {
   single: {100: 20_000, 1000: 10_000} as Record<number, number>,
@@ -158,7 +168,13 @@ interface RunResult {
   eventsPerSecond: number
   processes: (ProcessFigures & {cpuMicrosPerEvent: number})[]
   generatorCpuSeconds: number
+  /**
+   * Share of the machine's CPU (all cores) used during the run by processes other than the system
+   * under test, the generator and this bench: other load on the box, which depresses every figure.
+   */
+  otherLoadPercent: number
   scheduleLagMs: LoadResult['scheduleLagMs']
+  responseMs: LoadResult['responseMs']
   latency: ReturnType<OutputWatcher['latencies']> | undefined
   outputs: {alarmEventLines: number; alarmLines: number; malformedLines: number}
   complete: boolean
@@ -200,9 +216,21 @@ async function startSystem(kind: SystemKind, ctx: Context, size: number, runDir:
   const configDir = ctx.configDirs.get(size)!
   switch (kind) {
     case 'standalone':
-      return startStandalone({repo: REPO, configDir, runDir, cpuProfileDir: CPU_PROFILE_DIR})
+      return startStandalone({
+        repo: REPO,
+        configDir,
+        runDir,
+        cpuProfileDir: CPU_PROFILE_DIR,
+        nodeFlags: SERVER_NODE_FLAGS,
+      })
     case 'cluster':
-      return startCluster({repo: REPO, configDir, runDir, cpuProfileDir: CPU_PROFILE_DIR})
+      return startCluster({
+        repo: REPO,
+        configDir,
+        runDir,
+        cpuProfileDir: CPU_PROFILE_DIR,
+        nodeFlags: SERVER_NODE_FLAGS,
+      })
     case 'peer':
       return startPeer({bin: PEER_BIN, configDir, runDir, maxEps: peerMaxEps})
   }
@@ -222,7 +250,7 @@ async function runCase(
   const total = ctx.hashes.length
   const rate = options.rate ?? 0
   const maxEvents =
-    mode === 'open' ? Math.min(total, Math.round(rate * (WARMUP_SECONDS + runSeconds))) : total
+    mode === 'open' ? Math.min(total, Math.round(rate * (OPEN_WARMUP_SECONDS + runSeconds))) : total
   const connections = mode === 'bulk' ? BULK_CONNECTIONS : CONNECTIONS
   const system: RunningSystem = await startSystem(kind, ctx, size, runDir, options.peerMaxEps ?? rate)
   const problems: string[] = []
@@ -232,10 +260,17 @@ async function runCase(
   let before: ProcessFigures[] = []
   let after: ProcessFigures[] = []
   let indices: number[] = []
+  let busyBefore = 0
+  let busyAfter = 0
+  let benchCpuBefore = process.cpuUsage()
+  let benchCpu = process.cpuUsage(benchCpuBefore)
+  let wallSeconds = 1
   try {
     watcher = new OutputWatcher(system.logsDir)
     const startedAt = monotonicMs()
     before = system.processFigures()
+    busyBefore = machineBusySeconds()
+    benchCpuBefore = process.cpuUsage()
     const sendTimesFile = path.join(runDir, 'send-times.f64')
     load = await runLoad(
       {
@@ -245,7 +280,9 @@ async function runCase(
         mode,
         connections,
         batchLines: BULK_LINES,
-        warmupMs: (mode === 'bulk' ? BULK_WARMUP_SECONDS : WARMUP_SECONDS) * 1000,
+        warmupMs:
+          (mode === 'bulk' ? BULK_WARMUP_SECONDS : mode === 'open' ? OPEN_WARMUP_SECONDS : WARMUP_SECONDS) *
+          1000,
         durationMs: runSeconds * 1000,
         maxEvents,
         rate,
@@ -273,6 +310,9 @@ async function runCase(
     // The last lines are written a moment after the last event is processed.
     while (monotonicMs() - Math.max(w.lastArrivalMs, startedAt) < OUTPUT_QUIET_MS) await sleep(50)
     after = system.processFigures()
+    busyAfter = machineBusySeconds()
+    benchCpu = process.cpuUsage(benchCpuBefore)
+    wallSeconds = (monotonicMs() - startedAt) / 1000
   } finally {
     watcher?.close()
     await system.stop()
@@ -325,7 +365,21 @@ async function runCase(
     eventsPerSecond: round(measuredAccepted / (measuredSeconds + drainSeconds)),
     processes,
     generatorCpuSeconds: round(load.cpuSeconds, 2),
+    otherLoadPercent: round(
+      (100 *
+        Math.max(
+          0,
+          busyAfter -
+            busyBefore -
+            processes.reduce((sum, p) => sum + p.cpuSeconds, 0) -
+            load.processCpuSeconds -
+            (benchCpu.user + benchCpu.system) / 1e6,
+        )) /
+        (wallSeconds * os.cpus().length),
+      1,
+    ),
     scheduleLagMs: load.scheduleLagMs,
+    responseMs: load.responseMs,
     latency,
     outputs: {
       alarmEventLines: report.alarmEventLines,
@@ -350,7 +404,10 @@ function describeRun(r: RunResult): string {
     line +=
       `\n${' '.repeat(24)}at ${fmt(r.offeredRate ?? 0)} ev/s offered: event→alarm p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms, ` +
       `p999 ${a.p999Ms} ms, max ${a.maxMs} ms (${fmt(a.samples)} alarm lines); event→alarm-event p50 ${e.p50Ms} ms, ` +
-      `p99 ${e.p99Ms} ms (${fmt(e.samples)}); send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms`
+      `p99 ${e.p99Ms} ms (${fmt(e.samples)}); HTTP answer p50 ${round(r.responseMs?.p50 ?? 0, 2)} ms, p99 ${round(r.responseMs?.p99 ?? 0, 2)} ms; send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms`
+  }
+  if (r.otherLoadPercent >= 5) {
+    line += `\n${' '.repeat(24)}warning: other processes used ${r.otherLoadPercent}% of the machine's CPU during this run`
   }
   line += r.complete
     ? `\n${' '.repeat(24)}complete: ${fmt(r.outputs.alarmEventLines)} alarm-event lines, ${fmt(r.outputs.alarmLines)} alarm lines as expected`

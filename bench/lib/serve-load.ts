@@ -58,12 +58,52 @@ export interface LoadResult {
   readonly laneSent: number[]
   /** Open loop: how late events went out against their schedule. */
   readonly scheduleLagMs: {p50: number; p99: number; max: number} | undefined
+  /** Open loop, after the warm-up: send → HTTP answer (how long the frontend took to accept). */
+  readonly responseMs: {p50: number; p99: number; p999: number; max: number} | undefined
+  /** CPU of the sending (from the first request). */
   readonly cpuSeconds: number
+  /** CPU of the whole generator process, start-up (loading the event file) included. */
+  readonly processCpuSeconds: number
 }
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+}
+
+/**
+ * One POST through undici's dispatcher API: a fifth less client CPU per request than `request()`
+ * (no body stream, no promise per chunk), which leaves more of the shared cores to the server.
+ */
+function post(
+  client: Client,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  keepBody: boolean,
+): Promise<{status: number; text: string}> {
+  return new Promise((resolve, reject) => {
+    let status = 0
+    let chunks: Buffer[] | undefined
+    client.dispatch(
+      {method: 'POST', path, body, headers},
+      {
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode) {
+          status = statusCode
+        },
+        onResponseData(_controller, chunk) {
+          if (keepBody) (chunks ??= []).push(chunk)
+        },
+        onResponseEnd() {
+          resolve({status, text: chunks === undefined ? '' : Buffer.concat(chunks).toString('utf8')})
+        },
+        onResponseError(_controller, error) {
+          reject(error)
+        },
+      },
+    )
+  })
 }
 
 async function main(config: LoadConfig): Promise<LoadResult> {
@@ -108,19 +148,13 @@ async function main(config: LoadConfig): Promise<LoadResult> {
 
   const postOne = async (client: Client, i: number): Promise<boolean> => {
     try {
-      const response = await client.request({
-        method: 'POST',
-        path: config.singlePath,
-        body: line(i),
-        headers: jsonHeaders,
-      })
-      await response.body.dump()
-      countStatus(response.statusCode)
-      if (response.statusCode === 200) {
+      const {status} = await post(client, config.singlePath, line(i), jsonHeaders, false)
+      countStatus(status)
+      if (status === 200) {
         accepted++
         return true
       }
-      noteError(`HTTP ${response.statusCode} for event ${i}`)
+      noteError(`HTTP ${status} for event ${i}`)
       return false
     } catch (error) {
       transportErrors++
@@ -136,6 +170,7 @@ async function main(config: LoadConfig): Promise<LoadResult> {
   let warmupAccepted = 0
   const warmupTimer = setTimeout(() => (warmupAccepted = accepted), config.warmupMs)
   let scheduleLagMs: LoadResult['scheduleLagMs']
+  let responseMs: LoadResult['responseMs']
 
   if (config.mode === 'single') {
     await Promise.all(
@@ -158,18 +193,12 @@ async function main(config: LoadConfig): Promise<LoadResult> {
           sent += batch.length
           laneSent[lane]! += batch.length
           try {
-            const response = await client.request({
-              method: 'POST',
-              path: '/events/bulk',
-              body,
-              headers: ndjsonHeaders,
-            })
-            const text = await response.body.text()
-            countStatus(response.statusCode, batch.length)
+            const {status, text} = await post(client, '/events/bulk', body, ndjsonHeaders, true)
+            countStatus(status, batch.length)
             const answer = JSON.parse(text) as {accepted?: number; rejected?: number; errors?: unknown[]}
             accepted += answer.accepted ?? 0
-            if (response.statusCode !== 200 || answer.accepted !== batch.length) {
-              noteError(`bulk HTTP ${response.statusCode}: ${text.slice(0, 300)}`)
+            if (status !== 200 || answer.accepted !== batch.length) {
+              noteError(`bulk HTTP ${status}: ${text.slice(0, 300)}`)
               return
             }
           } catch (error) {
@@ -185,6 +214,7 @@ async function main(config: LoadConfig): Promise<LoadResult> {
     const sendTimes = new Float64Array(hashes.length).fill(Number.NaN)
     const lags = new Float64Array(total)
     const intervalMs = 1000 / config.rate
+    const responseTimes: number[] = []
     const pending: Promise<boolean>[] = []
     let next = 0
     while (next < total) {
@@ -197,7 +227,12 @@ async function main(config: LoadConfig): Promise<LoadResult> {
         lags[i] = at - (startMs + i * intervalMs)
         sent++
         laneSent[lane]!++
-        pending.push(postOne(clients[lane]!, i))
+        pending.push(
+          postOne(clients[lane]!, i).then((ok) => {
+            if (at >= warmupEndMs) responseTimes.push(monotonicMs() - at)
+            return ok
+          }),
+        )
       }
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
@@ -208,6 +243,13 @@ async function main(config: LoadConfig): Promise<LoadResult> {
       p50: percentile(sorted, 0.5),
       p99: percentile(sorted, 0.99),
       max: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
+    }
+    const responses = Float64Array.from(responseTimes).sort()
+    responseMs = {
+      p50: percentile(responses, 0.5),
+      p99: percentile(responses, 0.99),
+      p999: percentile(responses, 0.999),
+      max: responses.length > 0 ? responses[responses.length - 1]! : 0,
     }
   }
   const endMs = monotonicMs()
@@ -229,7 +271,9 @@ async function main(config: LoadConfig): Promise<LoadResult> {
     endMs,
     laneSent,
     scheduleLagMs,
+    responseMs,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    processCpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   }
 }
 

@@ -95,6 +95,24 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/** CPU seconds the whole machine spent busy so far (all cores, from the first line of /proc/stat). */
+export function machineBusySeconds(): number {
+  if (clockTicks === undefined) cpuSecondsOf(process.pid)
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
+    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+    const busy = fields.reduce((sum, v, i) => (i === 3 || i === 4 || i > 7 ? sum : sum + v), 0)
+    return busy / clockTicks!
+  } catch {
+    return Number.NaN
+  }
+}
+
 export function round(value: number, digits = 0): number {
   return Number(value.toFixed(digits))
 }

@@ -103,11 +103,15 @@ export interface OursOptions {
   /** Per-run directory: data dir(s), logs. */
   readonly runDir: string
   readonly cpuProfileDir?: string | undefined
+  /** Extra node flags for our server processes (e.g. --trace-gc). */
+  readonly nodeFlags?: readonly string[] | undefined
 }
 
 function serveArgs(options: OursOptions, extra: readonly string[]): string[] {
-  const node =
-    options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
+  const node = [
+    ...(options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]),
+    ...(options.nodeFlags ?? []),
+  ]
   return [
     ...node,
     path.join(options.repo, 'bin', 'run.js'),

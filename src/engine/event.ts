@@ -200,8 +200,9 @@ export function parseEventGoJson(text: string): NormalizedEvent {
 // - Numbers: in a flat object every number value follows such a colon; the same scan declines when
 //   one has a fraction or exponent (look-alikes inside strings only cost the fast path). Integers
 //   beyond 2^53 come out of JSON.parse as unsafe integers; only rcvd_time (int64 nanoseconds) takes
-//   them, and its literal is then read from the text, which is unambiguous when the text has no
-//   backslash (every quote is then structural and keys are unique, as checked).
+//   them (a bus event always has one), and its exact literal is read from the text: the only literal
+//   of 16+ digits the scan met, or else the one after its key, found by searching a text without
+//   backslashes (where every quote is structural and keys are unique, as checked).
 // - Escapes: any \u escape of a surrogate (D800-DFFF) declines, paired or not.
 
 /** A \u escape of a UTF-16 surrogate (or the text `\\ud8..` after an escaped backslash). */
