@@ -112,6 +112,15 @@ export class Backlog {
   readonly sticky: StickySet[]
   lastEvent: NormalizedEvent | undefined
   deleted = false
+  /** Creation order within the directive, so indexed offers keep upstream's order of backlogs. */
+  sequence = 0
+  /**
+   * The IPv4 source the current stage is bound to, when nothing can happen for an event from any other
+   * source: the stage's `from` is one plain host, the directive is not all_rules_always_active (which
+   * would try earlier stages) and no PLUGIN_SID sticky value is recorded before the address check.
+   * Such a backlog is only offered events from that source. null: offer it every event.
+   */
+  sourceKey: number | null = null
 
   readonly id: string
   readonly template: CompiledDirective
@@ -173,6 +182,14 @@ export class Backlog {
   /** Processes the event that created the backlog: it completes stage 1 by construction. */
   start(first: NormalizedEvent): void {
     this.processMatchedEvent(first, 0)
+    this.updateSourceKey()
+  }
+
+  private updateSourceKey(): void {
+    const rule = this.compiled[this.currentStage - 1]!
+    const host =
+      this.directive.allRulesAlwaysActive || rule.sticky === STICKY.pluginSid ? undefined : rule.from.list?.singleIpv4Host
+    this.sourceKey = host ?? null
   }
 
   /**
@@ -252,6 +269,7 @@ export class Backlog {
       return
     }
     this.currentStage++
+    this.updateSourceKey()
     this.rules[this.currentStage - 1]!.startTime = Number.isNaN(eventTime) ? 0 : eventTime
     this.statusTime = this.ctx.clock.nowSeconds()
     this.upsertAlarm(true)

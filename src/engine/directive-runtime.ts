@@ -9,8 +9,17 @@ import {matchRule, type EventMatchContext} from './rule.js'
 
 export class DirectiveRuntime {
   readonly compiled: CompiledDirective
+  /** Every backlog, in creation order. */
   private backlogs: Backlog[] = []
   private hasDeleted = false
+  // Offering an event to every live backlog is upstream's algorithm and costs O(backlogs) matches.
+  // Most backlogs are bound to one source address by a `:1` reference, and can do nothing for an
+  // event from another source (see Backlog.sourceKey), so they are indexed by that address; the
+  // rest are offered everything. Both lists stay in creation order and are merged per event.
+  private unkeyed: Backlog[] = []
+  private readonly bySource = new Map<number, Backlog[]>()
+  private readonly indexedKey = new Map<Backlog, number | null>()
+  private nextSequence = 0
   /** event id -> a backlog holding it, and how many appends hold it; upstream scans every list. */
   private readonly eventOwners = new Map<string, Backlog>()
   private readonly eventHolds = new Map<string, number>()
@@ -43,12 +52,26 @@ export class DirectiveRuntime {
   /** Upstream's manager loop body for one event that passed the directive's quick check. */
   offer(match: EventMatchContext): void {
     let found = false
-    const backlogs = this.backlogs
-    const count = backlogs.length
-    for (let i = 0; i < count; i++) {
-      const backlog = backlogs[i]!
-      if (!backlog.deleted && backlog.offer(match)) found = true
+    const unkeyed = this.unkeyed
+    let keyed: Backlog[] | undefined
+    if (this.bySource.size > 0) {
+      const source = match.srcAddress
+      if (source !== undefined && source.v4) keyed = this.bySource.get(source.words[3])
     }
+    // Lengths are fixed up front: backlogs created for this event are added after the loop.
+    const unkeyedCount = unkeyed.length
+    const keyedCount = keyed === undefined ? 0 : keyed.length
+    let moved: Backlog[] | undefined
+    for (let i = 0, j = 0; i < unkeyedCount || j < keyedCount; ) {
+      const backlog =
+        j >= keyedCount || (i < unkeyedCount && unkeyed[i]!.sequence < keyed![j]!.sequence)
+          ? unkeyed[i++]!
+          : keyed![j++]!
+      if (backlog.deleted) continue
+      if (backlog.offer(match)) found = true
+      if (!backlog.deleted && backlog.sourceKey !== this.indexedKey.get(backlog)) (moved ??= []).push(backlog)
+    }
+    if (moved !== undefined) for (const backlog of moved) this.reindex(backlog)
     this.compact()
     if (found) return
 
@@ -76,9 +99,39 @@ export class DirectiveRuntime {
       })
       return
     }
+    backlog.sequence = ++this.nextSequence
     this.backlogs.push(backlog)
     backlog.start(event)
+    if (!backlog.deleted) this.index(backlog)
     this.compact()
+  }
+
+  private bucket(key: number | null): Backlog[] {
+    if (key === null) return this.unkeyed
+    let list = this.bySource.get(key)
+    if (list === undefined) this.bySource.set(key, (list = []))
+    return list
+  }
+
+  /** Adds a backlog under its current key, keeping the bucket in creation order. */
+  private index(backlog: Backlog): void {
+    const list = this.bucket(backlog.sourceKey)
+    let at = list.length
+    while (at > 0 && list[at - 1]!.sequence > backlog.sequence) at--
+    list.splice(at, 0, backlog)
+    this.indexedKey.set(backlog, backlog.sourceKey)
+  }
+
+  /** A stage advanced and bound the backlog to another source (or none). */
+  private reindex(backlog: Backlog): void {
+    const previous = this.indexedKey.get(backlog) ?? null
+    const list = previous === null ? this.unkeyed : this.bySource.get(previous)
+    if (list !== undefined) {
+      const at = list.indexOf(backlog)
+      if (at >= 0) list.splice(at, 1)
+      if (previous !== null && list.length === 0) this.bySource.delete(previous)
+    }
+    this.index(backlog)
   }
 
   /** Expires backlogs whose current stage timed out (upstream's 10-second ticker). */
@@ -97,6 +150,9 @@ export class DirectiveRuntime {
     const live = this.backlogs.filter((b) => !b.deleted)
     for (const backlog of live) backlog.deleted = true
     this.backlogs = []
+    this.unkeyed = []
+    this.bySource.clear()
+    this.indexedKey.clear()
     this.eventOwners.clear()
     this.eventHolds.clear()
     this.hasDeleted = false
@@ -139,6 +195,13 @@ export class DirectiveRuntime {
   private compact(): void {
     if (!this.hasDeleted) return
     this.backlogs = this.backlogs.filter((b) => !b.deleted)
+    this.unkeyed = this.unkeyed.filter((b) => !b.deleted)
+    for (const [key, list] of this.bySource) {
+      const kept = list.filter((b) => !b.deleted)
+      if (kept.length === 0) this.bySource.delete(key)
+      else if (kept.length !== list.length) this.bySource.set(key, kept)
+    }
+    for (const backlog of this.indexedKey.keys()) if (backlog.deleted) this.indexedKey.delete(backlog)
     this.hasDeleted = false
   }
 }

@@ -102,6 +102,19 @@ export class NetworkList {
     })
   }
 
+  /**
+   * The IPv4 address this list admits when it is exactly one plain host (`a.b.c.d` or `a.b.c.d/32`,
+   * not negated): then it matches an event address iff the two are equal, which lets backlogs be
+   * indexed by it. undefined for anything else.
+   */
+  get singleIpv4Host(): number | undefined {
+    if (this.tokens.length !== 1) return undefined
+    const token = this.tokens[0]!
+    const network = token.network
+    if (token.negated || network === undefined || !network.v4 || network.prefix !== 32) return undefined
+    return network.words[3]
+  }
+
   /** `ip` undefined = the event's address does not parse, which never matches a list. */
   matches(ip: IpAddress | undefined): boolean {
     if (ip === undefined) return false
