@@ -188,7 +188,9 @@ export class Backlog {
   private updateSourceKey(): void {
     const rule = this.compiled[this.currentStage - 1]!
     const host =
-      this.directive.allRulesAlwaysActive || rule.sticky === STICKY.pluginSid ? undefined : rule.from.list?.singleIpv4Host
+      this.directive.allRulesAlwaysActive || rule.sticky === STICKY.pluginSid
+        ? undefined
+        : rule.from.list?.singleIpv4Host
     this.sourceKey = host ?? null
   }
 

@@ -62,7 +62,7 @@ export class DirectiveRuntime {
     const unkeyedCount = unkeyed.length
     const keyedCount = keyed === undefined ? 0 : keyed.length
     let moved: Backlog[] | undefined
-    for (let i = 0, j = 0; i < unkeyedCount || j < keyedCount; ) {
+    for (let i = 0, j = 0; i < unkeyedCount || j < keyedCount;) {
       const backlog =
         j >= keyedCount || (i < unkeyedCount && unkeyed[i]!.sequence < keyed![j]!.sequence)
           ? unkeyed[i++]!

@@ -10,9 +10,11 @@
 // holds the next one on `drained()` while a file is more than half full, so the queue limit is only
 // reached when writes stall or fail. Every lost line is counted and logged.
 
-import {chmodSync, closeSync, fchmodSync, mkdirSync, openSync, write} from 'node:fs'
+import {chmodSync, closeSync, fchmodSync, mkdirSync, openSync, write, writeSync} from 'node:fs'
 import path from 'node:path'
 import {serializeAlarm, serializeAlarmEvent, type Alarm} from '../../engine/index.js'
+
+const SYNC_WRITE_MAX_BYTES = 64 * 1024
 
 export const ALARMS_FILE = 'siem_alarms.json'
 export const ALARM_EVENTS_FILE = 'siem_alarm_events.json'
@@ -139,7 +141,31 @@ class LineFile {
     this.writing = batch.length
     this.writes++
     const buffer = Buffer.from(batch.join('\n') + '\n', 'utf8')
+    if (buffer.length <= SYNC_WRITE_MAX_BYTES) return this.writeNow(buffer)
     this.writeFrom(buffer, 0)
+  }
+
+  /**
+   * A small batch is appended synchronously: at moderate rates most batches are a line or two, and an
+   * async write would cost a thread-pool round trip per line (a few percent of CPU, and latency);
+   * appending a few KiB to a local file takes microseconds. Large batches stay asynchronous.
+   */
+  private writeNow(buffer: Buffer): void {
+    try {
+      let offset = 0
+      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset, buffer.length - offset)
+      this.written += this.writing
+    } catch (error) {
+      this.lost += this.writing
+      this.onLost?.(this.file, 'write_error', this.writing, error as Error)
+    }
+    this.writing = 0
+    if (this.lines.length > 0) {
+      this.scheduled = true
+      setImmediate(this.writeNext)
+    } else {
+      this.settle()
+    }
   }
 
   private writeFrom(buffer: Buffer, offset: number): void {
