@@ -9,35 +9,18 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {serializeAlarm, type Alarm} from '../../src/engine/index.js'
 import {alarmStorePath, openAlarmStore, type SqliteAlarmStore} from '../../src/roles/io/state.js'
+import {ALARM_T0 as T0, pingFloodAlarm} from '../helpers/alarm-builders.js'
 import {rule} from '../helpers/directive-builders.js'
 import {runCli} from '../helpers/run-cli.js'
 
-const T0 = 1_795_263_372 // 2026-11-21 12:16:12Z
-
 function alarm(fields: Partial<Alarm>): Alarm {
-  return {
-    alarmId: 'a1',
-    directiveId: 1001,
-    title: 'Ping Flood from 192.168.0.1',
-    status: 'Open',
-    kingdom: 'Reconnaissance & Probing',
-    category: 'Misc Activity',
-    createdTime: T0,
-    updateTime: T0,
-    risk: 3,
-    riskClass: 'Medium',
-    tag: 'Identified Threat',
-    srcIps: ['192.168.0.1'],
-    dstIps: ['8.8.8.8'],
-    intelHits: [],
-    vulnerabilities: [],
+  return pingFloodAlarm({
     customData: [{label: 'user', content: 'alice'}],
-    networks: ['192.168.0.0/16'],
     rules: [
       rule({name: 'ICMP Ping', startTime: T0, rcvdTime: 1_795_263_372_882_677_522n, status: 'finished'}),
     ],
     ...fields,
-  }
+  })
 }
 
 const OLD = alarm({alarmId: 'old', directiveId: 1, risk: 1, riskClass: 'Low', title: 'Old one'})

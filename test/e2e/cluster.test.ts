@@ -8,15 +8,17 @@ import assert from 'node:assert/strict'
 import {readdirSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 import type {NatsConnection} from '@nats-io/transport-node'
-import {startNatsServer, type RunningNatsServer} from '../../src/roles/io/nats-server.js'
+import type {RunningNatsServer} from '../../src/roles/io/nats-server.js'
 import {LEGACY_SUBJECTS} from '../../src/roles/io/subjects.js'
 import type {NatsBusMode} from '../../src/roles/serve-config.js'
 import {LAN_ASSETS, PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
-  Cleanup,
   alarmContent,
   alarmEventGroups,
+  Cleanup,
   eventBody,
+  frontendConfigDir,
+  natsServer,
   postAll,
   send,
   serve,
@@ -325,8 +327,7 @@ describe('cluster: frontend + two backends over NATS', {concurrency: true}, () =
     let cluster: Cluster
     let result: RunResult
     before(async () => {
-      const nats = await startNatsServer()
-      cleanup.add(() => nats.stop())
+      const nats = await natsServer(cleanup)
       cluster = await startCluster(nats, 'routed')
       result = await run(cluster, [ROUTED_TO['dsiem-backend-0'], ROUTED_TO['dsiem-backend-1']])
     })
@@ -378,8 +379,7 @@ describe('cluster: frontend + two backends over NATS', {concurrency: true}, () =
     let observer: NatsConnection
     const payloads: string[] = []
     before(async () => {
-      const nats = await startNatsServer()
-      cleanup.add(() => nats.stop())
+      const nats = await natsServer(cleanup)
       observer = await rawConnect(nats.url)
       cleanup.add(() => observer.close())
       observer.subscribe(LEGACY_SUBJECTS.events, {
@@ -443,15 +443,8 @@ describe("cluster reload: a backend re-pulls its directives from the frontend's 
   let backend: Served
   let backendConfig: string
   before(async () => {
-    const nats = await startNatsServer()
-    cleanup.add(() => nats.stop())
-    const feConfig = cleanup.dir('dsiem-e2e-repull-fe-')
-    writeConfigDir({
-      dir: feConfig,
-      directives: [PING_FLOOD_DIRECTIVE],
-      directivesFile: 'directives_dsiem-backend-0_ping.json',
-      assets: LAN_ASSETS,
-    })
+    const nats = await natsServer(cleanup)
+    const feConfig = frontendConfigDir(cleanup, 'dsiem-e2e-repull-fe-')
     writeConfigDir({
       dir: feConfig,
       directives: [MALWARE_DIRECTIVE],

@@ -13,12 +13,15 @@ import {
   Cleanup,
   eventBody,
   freePort,
+  frontendConfigDir,
+  natsServer,
   postAll,
   postEvent,
   send,
   serve,
   serveConfig,
   spawnCli,
+  spawnStandalone,
   started,
   waitFor,
   waitForStatusCode,
@@ -37,14 +40,8 @@ function metric(text: string, name: string): number {
 
 describe('serve-level bad input and outages', {concurrency: true}, () => {
   it('garbage on the NATS event subject is counted in /metrics and logged; later events still correlate', async () => {
-    const nats = await startNatsServer()
-    cleanup.add(() => nats.stop())
-    const feConfig = writeConfigDir({
-      dir: cleanup.dir('dsiem-e2e-garbage-fe-'),
-      directives: [PING_FLOOD_DIRECTIVE],
-      directivesFile: 'directives_dsiem-backend-0_ping.json',
-      assets: LAN_ASSETS,
-    })
+    const nats = await natsServer(cleanup)
+    const feConfig = frontendConfigDir(cleanup, 'dsiem-e2e-garbage-fe-')
     const cluster = {natsUrl: nats.url, standalone: false} as const
     const fe = await serve(
       cleanup,
@@ -179,22 +176,7 @@ describe('serve-level bad input and outages', {concurrency: true}, () => {
       assets: LAN_ASSETS,
     })
     const dataDir = cleanup.dir('dsiem-e2e-vanish-data-')
-    const port = await freePort()
-    const base = `http://127.0.0.1:${port}`
-    const server = spawnCli(cleanup, [
-      'serve',
-      '--role',
-      'standalone',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--config-dir',
-      configDir,
-      '--data-dir',
-      dataDir,
-    ])
-    await started(server)
+    const {server, base} = await spawnStandalone(cleanup, configDir, dataDir)
     const files = alarmFiles(dataDir)
     await postAll(base, [eventBody('v-0')])
     await waitFor(() => readLines(files.events).length === 1, 'a live backlog')

@@ -9,12 +9,13 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {createFrontendRole} from '../../src/roles/frontend.js'
-import {startNatsServer} from '../../src/roles/io/nats-server.js'
-import {LAN_ASSETS, PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
+import {PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
   Cleanup,
   eventBody,
   freePort,
+  frontendConfigDir,
+  natsServer,
   postAll,
   serve,
   serveConfig,
@@ -53,14 +54,8 @@ describe('overload loop: a paused backend lowers the frontend EPS limit, recover
   let dataDir: string
 
   before(async () => {
-    const nats = await startNatsServer()
-    cleanup.add(() => nats.stop())
-    const feConfig = writeConfigDir({
-      dir: cleanup.dir('dsiem-e2e-ol-fe-'),
-      directives: [PING_FLOOD_DIRECTIVE],
-      directivesFile: 'directives_dsiem-backend-0_ping.json',
-      assets: LAN_ASSETS,
-    })
+    const nats = await natsServer(cleanup)
+    const feConfig = frontendConfigDir(cleanup, 'dsiem-e2e-ol-fe-')
     fe = await serve(
       cleanup,
       serveConfig({

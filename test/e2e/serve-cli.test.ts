@@ -8,7 +8,12 @@ import {createServer, type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {pidFilePath} from '../../src/roles/io/process-files.js'
-import {LAN_ASSETS, PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
+import {
+  LAN_ASSETS,
+  PING_FLOOD_DIRECTIVE,
+  twoStagePluginDirective,
+  writeConfigDir,
+} from '../helpers/config-fixtures.js'
 import {
   Cleanup,
   eventBody,
@@ -16,6 +21,7 @@ import {
   postAll,
   send,
   spawnCli,
+  spawnStandalone,
   started,
   waitFor,
   waitForStatusCode,
@@ -27,27 +33,18 @@ const cleanup = new Cleanup()
 after(() => cleanup.run())
 
 /** A second directive for the reload: SSH login failures (plugin 2001), from HOME_NET. */
-const SSH_DIRECTIVE = {
+const SSH_DIRECTIVE = twoStagePluginDirective({
   id: 2,
   name: 'SSH Brute Force from SRC_IP',
   kingdom: 'Delivery & Attack',
   category: 'Brute Force',
   priority: 4,
-  rules: [1, 2].map((stage) => ({
-    name: 'SSH Login Failure',
-    type: 'PluginRule',
-    stage,
-    plugin_id: 2001,
-    plugin_sid: [1],
-    occurrence: stage === 1 ? 1 : 2,
-    from: stage === 1 ? 'HOME_NET' : ':1',
-    to: 'ANY',
-    port_from: 'ANY',
-    port_to: 'ANY',
-    reliability: stage === 1 ? 1 : 5,
-    timeout: stage === 1 ? 0 : 600,
-  })),
-}
+  rule: 'SSH Login Failure',
+  pluginId: 2001,
+  pluginSids: [1],
+  occurrence: [1, 2],
+  reliability: [1, 5],
+})
 
 describe('dsiem serve as a user runs it', {concurrency: true}, () => {
   it('starts from DSIEM_* variables alone, takes an event, and exits 0 on SIGTERM removing its pid file', async () => {
@@ -114,22 +111,7 @@ describe('dsiem serve as a user runs it', {concurrency: true}, () => {
       assets: LAN_ASSETS,
     })
     const dataDir = cleanup.dir('dsiem-e2e-reload-data-')
-    const port = await freePort()
-    const base = `http://127.0.0.1:${port}`
-    const server = spawnCli(cleanup, [
-      'serve',
-      '--role',
-      'standalone',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--config-dir',
-      configDir,
-      '--data-dir',
-      dataDir,
-    ])
-    await started(server)
+    const {server, base} = await spawnStandalone(cleanup, configDir, dataDir)
     const files = alarmFiles(dataDir)
     const ssh = (id: string, offset: number) =>
       eventBody(id, {pluginId: 2001, pluginSid: 1, srcIp: '192.168.0.9', dstIp: '10.0.0.5', offset})

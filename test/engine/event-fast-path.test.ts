@@ -16,25 +16,11 @@ import {
   serializeEvent,
   type NormalizedEvent,
 } from '../../src/engine/index.js'
+import {Prng} from '../../bench/lib/prng.js'
+import {EVENT_JSON_KEYS} from '../helpers/raw-json.js'
 
-/** mulberry32, so a failure reproduces. */
-class Rng {
-  private state: number
-  constructor(seed: number) {
-    this.state = seed >>> 0
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1))
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!
-  }
+/** The benchmarks' seeded PRNG (mulberry32), so a failure reproduces; plus a coin toss. */
+class Rng extends Prng {
   chance(p: number): boolean {
     return this.next() < p
   }
@@ -80,27 +66,8 @@ function assertSame(text: string): void {
   }
 }
 
-const STRING_FIELDS = [
-  'event_id',
-  'timestamp',
-  'title',
-  'sensor',
-  'product',
-  'category',
-  'subcategory',
-  'src_ip',
-  'dst_ip',
-  'protocol',
-  'custom_data1',
-  'custom_label1',
-  'custom_data2',
-  'custom_label2',
-  'custom_data3',
-  'custom_label3',
-  'trace_parent',
-  'trace_state',
-]
 const INT_FIELDS = ['conn_id', 'plugin_id', 'plugin_sid', 'src_port', 'dst_port', 'rcvd_time']
+const STRING_FIELDS = EVENT_JSON_KEYS.filter((key) => !INT_FIELDS.includes(key))
 const ALL_FIELDS = [...STRING_FIELDS, ...INT_FIELDS]
 const UNKNOWN_KEYS = [
   'unknown',

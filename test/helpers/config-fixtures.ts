@@ -37,6 +37,51 @@ export const PING_FLOOD_DIRECTIVE = {
   rules: [icmpPing(1, 1, 'HOME_NET', 1, 0), icmpPing(2, 3, ':1', 6, 600), icmpPing(3, 100, ':1', 10, 3600)],
 }
 
+export interface TwoStageFields {
+  id: number
+  name: string
+  kingdom: string
+  category: string
+  priority: number
+  /** Both rules' name. */
+  rule: string
+  pluginId: number
+  pluginSids: number[]
+  /** Stage 1's and stage 2's. */
+  occurrence: readonly [number, number]
+  /** Stage 1's and stage 2's. */
+  reliability: readonly [number, number]
+}
+
+/**
+ * A two-stage PluginRule directive in upstream's JSON: stage 1 opens on one event from HOME_NET,
+ * stage 2 wants events from the same source (`:1`) within 600 s.
+ */
+export function twoStagePluginDirective(fields: TwoStageFields) {
+  const {id, name, kingdom, category, priority} = fields
+  return {
+    id,
+    name,
+    kingdom,
+    category,
+    priority,
+    rules: [1, 2].map((stage) => ({
+      name: fields.rule,
+      type: 'PluginRule',
+      stage,
+      plugin_id: fields.pluginId,
+      plugin_sid: fields.pluginSids,
+      occurrence: fields.occurrence[stage - 1]!,
+      from: stage === 1 ? 'HOME_NET' : ':1',
+      to: 'ANY',
+      port_from: 'ANY',
+      port_to: 'ANY',
+      reliability: fields.reliability[stage - 1]!,
+      timeout: stage === 1 ? 0 : 600,
+    })),
+  }
+}
+
 /** An assets_*.json body: the Firewall at 192.168.0.1 (value 5) inside a 192.168.0.0/16 HOME_NET (value 2). */
 export const LAN_ASSETS = {
   assets: [

@@ -10,12 +10,16 @@ import {formatRfc3339} from '../../src/engine/index.js'
 import {isRunningBackend, type RunningBackend} from '../../src/roles/backend.js'
 import type {RunningFrontend} from '../../src/roles/frontend.js'
 import {startServe, type RunningServe, type ServeOptions} from '../../src/roles/index.js'
-import {SERVE_DEFAULTS, validateServeConfig, type ServeConfig} from '../../src/roles/serve-config.js'
+import {startNatsServer, type RunningNatsServer} from '../../src/roles/io/nats-server.js'
+import {validateServeConfig, type ServeConfig} from '../../src/roles/serve-config.js'
+import {serveConfig as rigServeConfig} from '../roles/backend-rig.js'
+import {LAN_ASSETS, PING_FLOOD_DIRECTIVE, writeConfigDir} from './config-fixtures.js'
 import {LogCapture, send, type WireResponse} from './frontend-harness.js'
+import {freePort} from './nats.js'
 import {REPO_ROOT} from './paths.js'
 
-export {freePort, waitFor} from './nats.js'
-export {LogCapture, send}
+export {waitFor} from './nats.js'
+export {freePort, LogCapture, send}
 
 /** Temp directories and stoppers registered by a suite, undone by `cleanup()` in its `after` hook. */
 export class Cleanup {
@@ -45,26 +49,28 @@ export class Cleanup {
   }
 }
 
+/** A nats-server for one test or suite, stopped by `cleanup`. */
+export async function natsServer(cleanup: Cleanup): Promise<RunningNatsServer> {
+  const nats = await startNatsServer()
+  cleanup.add(() => nats.stop())
+  return nats
+}
+
+/** A frontend's config dir (a fresh `prefix` temp dir): Ping Flood for dsiem-backend-0, LAN_ASSETS. */
+export function frontendConfigDir(cleanup: Cleanup, prefix: string): string {
+  return writeConfigDir({
+    dir: cleanup.dir(prefix),
+    directives: [PING_FLOOD_DIRECTIVE],
+    directivesFile: 'directives_dsiem-backend-0_ping.json',
+    assets: LAN_ASSETS,
+  })
+}
+
 /** A ServeConfig as `dsiem serve` builds it from its flag defaults, checked by the same validation. */
 export function serveConfig(
   fields: Partial<ServeConfig> & {configDir: string; dataDir: string},
 ): ServeConfig {
-  return validateServeConfig({
-    ...SERVE_DEFAULTS,
-    status: [...SERVE_DEFAULTS.status],
-    tags: [...SERVE_DEFAULTS.tags],
-    roles: ['backend', 'frontend'],
-    standalone: true,
-    address: '127.0.0.1',
-    node: '',
-    busMode: 'routed',
-    frontend: '',
-    intelPrivateIp: false,
-    writeableConfig: false,
-    websocket: false,
-    allowSingleStage: false,
-    ...fields,
-  })
+  return validateServeConfig(rigServeConfig({address: '127.0.0.1', ...fields}))
 }
 
 export interface Served {
@@ -300,6 +306,30 @@ export function spawnCli(
 /** Waits for the "dsiem serve started" line of a child. */
 export function started(child: ServeChild, timeoutMs = 15_000): Promise<LogLine> {
   return child.waitForLog((l) => l.msg.startsWith('dsiem serve started'), 'dsiem serve started', timeoutMs)
+}
+
+/** `dsiem serve --role standalone` on a free loopback port over `configDir` and `dataDir`, once started. */
+export async function spawnStandalone(
+  cleanup: Cleanup,
+  configDir: string,
+  dataDir: string,
+): Promise<{server: ServeChild; base: string}> {
+  const port = await freePort()
+  const server = spawnCli(cleanup, [
+    'serve',
+    '--role',
+    'standalone',
+    '--address',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--config-dir',
+    configDir,
+    '--data-dir',
+    dataDir,
+  ])
+  await started(server)
+  return {server, base: `http://127.0.0.1:${port}`}
 }
 
 /** Polls `GET <base><path>` until it answers `status`. */

@@ -16,6 +16,17 @@ import {SERVE_DEFAULTS, type ServeConfig} from '../../src/roles/serve-config.js'
 import type {NormalizedEvent} from '../../src/engine/index.js'
 import {systemClock} from '../../src/engine/clock.js'
 
+/** The smallest event body the frontend accepts (plugin 1, sid 2, from 10.0.0.1 to 8.8.8.8), as JSON text. */
+export const MINIMAL_EVENT = JSON.stringify({
+  event_id: 'e',
+  timestamp: '2026-01-01T00:00:00Z',
+  sensor: 's',
+  src_ip: '10.0.0.1',
+  dst_ip: '8.8.8.8',
+  plugin_id: 1,
+  plugin_sid: 2,
+})
+
 export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   return {
     roles: ['frontend'],

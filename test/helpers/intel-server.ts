@@ -9,7 +9,8 @@ import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import {isIP, type AddressInfo} from 'node:net'
 import path from 'node:path'
-import {REPO_ROOT} from './paths.js'
+import {after, before} from 'node:test'
+import {REPO_ROOT, upstream} from './paths.js'
 
 /** Our own small Nessus export (hosts 192.168.40.12 and .13), served unless another is given. */
 export const NESSUS_SCAN_CSV = path.join(REPO_ROOT, 'test/fixtures/intel/nessus-scan.csv')
@@ -202,4 +203,33 @@ export async function startIntelServer(options: IntelServerOptions = {}): Promis
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/**
+ * An intel server started before the suite's tests and closed after them; `options` is called in the
+ * `before` hook (so a skipped suite never reads its files).
+ */
+export function useIntelServer(options: () => IntelServerOptions = () => ({})): {
+  readonly server: IntelServer
+} {
+  let server: IntelServer | undefined
+  before(async () => {
+    server = await startIntelServer(options())
+  })
+  after(async () => {
+    await server?.close()
+  })
+  return {
+    get server(): IntelServer {
+      if (server === undefined) throw new Error('intel server not started yet (use it inside a test)')
+      return server
+    },
+  }
+}
+
+/** useIntelServer() serving upstream's nesd fixture nessus_example.csv instead of our own export. */
+export function useUpstreamNessusServer(): {readonly server: IntelServer} {
+  return useIntelServer(() => ({
+    nessusCsv: readFileSync(upstream('internal/pkg/plugin/nesd/fixtures/nessus_example.csv'), 'utf8'),
+  }))
 }

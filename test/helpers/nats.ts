@@ -2,7 +2,6 @@
 // play an upstream Go node (tests may import @nats-io/* directly; src may not).
 
 import {connect, type NatsConnection} from '@nats-io/transport-node'
-import {createServer} from 'node:net'
 import {after, before} from 'node:test'
 import type {BusStatus, EventBus} from '../../src/roles/bus.js'
 import {
@@ -36,18 +35,8 @@ export function rawConnect(url: string): Promise<NatsConnection> {
   return connect({servers: url, reconnect: false})
 }
 
-/** A loopback port nobody listens on right now (for "server not started yet" tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+/** A loopback port nobody listens on right now (for "server not started yet" tests): the bench's. */
+export {freePort} from '../../bench/lib/serve-proc.js'
 
 /** Resolves when `predicate` holds, polling every 10 ms; rejects with `what` after `timeoutMs`. */
 export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

@@ -3,6 +3,34 @@
 
 import assert from 'node:assert/strict'
 
+/** An event's JSON keys in upstream's Go struct order (the order serializeEvent writes them in). */
+export const EVENT_JSON_KEYS: readonly string[] = [
+  'conn_id',
+  'event_id',
+  'timestamp',
+  'title',
+  'sensor',
+  'plugin_id',
+  'plugin_sid',
+  'product',
+  'category',
+  'subcategory',
+  'src_ip',
+  'src_port',
+  'dst_ip',
+  'dst_port',
+  'protocol',
+  'custom_data1',
+  'custom_label1',
+  'custom_data2',
+  'custom_label2',
+  'custom_data3',
+  'custom_label3',
+  'rcvd_time',
+  'trace_parent',
+  'trace_state',
+]
+
 /** Keys of the JSON object starting at `start` (a "{"), in the order they appear in the raw text. */
 export function rawKeys(text: string, start: number): {keys: string[]; end: number} {
   assert.equal(text[start], '{')

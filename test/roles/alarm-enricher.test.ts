@@ -7,7 +7,6 @@
 // replays upstream's nessus_example.csv, skips (with a notice) when upstream's fixtures are absent.
 
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
 import {after, before, beforeEach, describe, it} from 'node:test'
 import {
   AssetTable,
@@ -28,8 +27,8 @@ import {
 import {AlarmEnricher} from '../../src/roles/alarm-enricher.js'
 import {NesdPlugin, WisePlugin} from '../../src/roles/io/intel-plugins.js'
 import {event} from '../helpers/engine-harness.js'
-import {startIntelServer, type IntelServer} from '../helpers/intel-server.js'
-import {skipWithoutUpstreamFixtures, upstream} from '../helpers/paths.js'
+import {startIntelServer, useUpstreamNessusServer, type IntelServer} from '../helpers/intel-server.js'
+import {skipWithoutUpstreamFixtures} from '../helpers/paths.js'
 
 const ASSETS: AssetEntry[] = [
   {name: 'lan', cidr: '192.168.0.0/16', value: 5, whitelisted: false},
@@ -422,18 +421,10 @@ describe(
   "alarm enricher replaying upstream's nessus_example.csv",
   {skip: skipWithoutUpstreamFixtures("alarm enricher replay of upstream's nessus_example.csv")},
   () => {
-    let server: IntelServer
-    before(async () => {
-      server = await startIntelServer({
-        nessusCsv: readFileSync(upstream('internal/pkg/plugin/nesd/fixtures/nessus_example.csv'), 'utf8'),
-      })
-    })
-    after(async () => {
-      await server.close()
-    })
+    const intel = useUpstreamNessusServer()
 
     it('writes the vulnerabilities nesd reports for rule ip:port terms', async () => {
-      const vulnerabilities = await assertNesdAlarm(server, '192.168.225.196', 80)
+      const vulnerabilities = await assertNesdAlarm(intel.server, '192.168.225.196', 80)
       assert.equal(vulnerabilities[0]!.result, 'Medium - HTTP TRACE / TRACK Methods Allowed (CVE-2003-1567)')
     })
   },

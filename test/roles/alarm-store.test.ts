@@ -18,11 +18,11 @@ import {
   type AlarmStoreOptions,
   type SqliteAlarmStore,
 } from '../../src/roles/io/state.js'
+import {ALARM_T0 as T0, pingFloodAlarm} from '../helpers/alarm-builders.js'
 import {rule} from '../helpers/directive-builders.js'
 
 const STATUSES = ['Open', 'In-Progress', 'Closed']
 const TAGS = ['Identified Threat', 'False Positive', 'Valid Threat', 'Security Incident']
-const T0 = 1_795_263_372
 
 const tmpRoot = mkdtempSync(path.join(tmpdir(), 'dsiem-store-'))
 after(() => rmSync(tmpRoot, {recursive: true, force: true}))
@@ -40,24 +40,7 @@ function open(file: string, options: AlarmStoreOptions = {}): SqliteAlarmStore {
 }
 
 function alarm(fields: Partial<Alarm> = {}): Alarm {
-  return {
-    alarmId: 'a1',
-    directiveId: 1001,
-    title: 'Ping Flood from 192.168.0.1',
-    status: 'Open',
-    kingdom: 'Reconnaissance & Probing',
-    category: 'Misc Activity',
-    createdTime: T0,
-    updateTime: T0,
-    risk: 3,
-    riskClass: 'Medium',
-    tag: 'Identified Threat',
-    srcIps: ['192.168.0.1'],
-    dstIps: ['8.8.8.8'],
-    intelHits: [],
-    vulnerabilities: [],
-    customData: [],
-    networks: ['192.168.0.0/16'],
+  return pingFloodAlarm({
     rules: [
       rule({
         name: 'ICMP Ping',
@@ -69,7 +52,7 @@ function alarm(fields: Partial<Alarm> = {}): Alarm {
       rule({name: 'ICMP Ping', stage: 2, occurrence: 3, startTime: T0}),
     ],
     ...fields,
-  }
+  })
 }
 
 /** Stores `first`, then upserts `second`, and returns what was kept. */

@@ -26,6 +26,7 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), prefix))
 }
 
+/** A standalone ServeConfig from the flag defaults (unvalidated: e2e.ts's serveConfig checks it too). */
 export function serveConfig(
   fields: Partial<ServeConfig> & {configDir: string; dataDir: string},
 ): ServeConfig {

@@ -15,7 +15,7 @@ import {
   startBackend,
   type RunningBackend,
 } from '../../src/roles/backend.js'
-import {PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
+import {PING_FLOOD_DIRECTIVE, twoStagePluginDirective, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
   FakeTimers,
   RecordingStore,
@@ -54,27 +54,18 @@ async function start(...args: Parameters<typeof startBackend>): Promise<RunningB
 }
 
 /** A second directive on plugin 1001 sid 555 (two stages), for reload and routing. */
-const SID_555_DIRECTIVE = {
+const SID_555_DIRECTIVE = twoStagePluginDirective({
   id: 2,
   name: 'Odd traffic from SRC_IP',
   kingdom: 'Reconnaissance & Probing',
   category: 'Misc Activity',
   priority: 3,
-  rules: [1, 2].map((stage) => ({
-    name: 'odd',
-    type: 'PluginRule',
-    stage,
-    plugin_id: 1001,
-    plugin_sid: [555],
-    occurrence: stage,
-    from: stage === 1 ? 'HOME_NET' : ':1',
-    to: 'ANY',
-    port_from: 'ANY',
-    port_to: 'ANY',
-    reliability: 5,
-    timeout: stage === 1 ? 0 : 600,
-  })),
-}
+  rule: 'odd',
+  pluginId: 1001,
+  pluginSids: [555],
+  occurrence: [1, 2],
+  reliability: [5, 5],
+})
 
 describe('backend role', () => {
   it('S10: five pings give five alarm-event lines (1,2,2,2,3) and one Medium alarm, in files and the store', async () => {

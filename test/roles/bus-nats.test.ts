@@ -15,6 +15,7 @@ import {createMetrics} from '../../src/roles/io/metrics.js'
 import {startNatsServer} from '../../src/roles/io/nats-server.js'
 import {LEGACY_SUBJECTS, SUBJECTS, routedEventSubject} from '../../src/roles/io/subjects.js'
 import {TEST_RETRY_MS, freePort, rawConnect, useNatsServer, waitFor, waitForStatus} from '../helpers/nats.js'
+import {EVENT_JSON_KEYS} from '../helpers/raw-json.js'
 
 function event(id: string, fields: Partial<NormalizedEvent> = {}): NormalizedEvent {
   return {
@@ -124,32 +125,7 @@ describe('NATS bus: legacy mode speaks upstream Dsiem', () => {
     )
     assert.equal(seen[1]!.text, serializeEvent(full))
     const keys = [...seen[1]!.text.matchAll(/"([a-z_0-9]+)":/g)].map((m) => m[1])
-    assert.deepEqual(keys, [
-      'conn_id',
-      'event_id',
-      'timestamp',
-      'title',
-      'sensor',
-      'plugin_id',
-      'plugin_sid',
-      'product',
-      'category',
-      'subcategory',
-      'src_ip',
-      'src_port',
-      'dst_ip',
-      'dst_port',
-      'protocol',
-      'custom_data1',
-      'custom_label1',
-      'custom_data2',
-      'custom_label2',
-      'custom_data3',
-      'custom_label3',
-      'rcvd_time',
-      'trace_parent',
-      'trace_state',
-    ])
+    assert.deepEqual(keys, EVENT_JSON_KEYS)
     assert.match(seen[1]!.text, /"rcvd_time":1539000000123456789,/)
     assert.match(
       seen[1]!.text,

@@ -8,6 +8,22 @@ import {EventQueue} from '../../src/roles/backend/event-queue.js'
 import {send, startFrontendHarness, type FrontendHarness} from '../helpers/frontend-harness.js'
 import {S1_CASES, WITH_PLUGIN, WITH_TAXONOMY} from '../helpers/upstream-tables.js'
 
+interface BulkSummary {
+  accepted: number
+  rejected: number
+  errors: {line: number; status: number; error: string}[]
+}
+
+/** POST /events/bulk: the answer's status, its summary, and the summary's errors as [line, status]. */
+async function postBulk(
+  h: FrontendHarness,
+  body: string,
+): Promise<{status: number; summary: BulkSummary; errors: number[][]}> {
+  const response = await send(h.base, 'POST', '/events/bulk', body)
+  const summary = JSON.parse(response.body) as BulkSummary
+  return {status: response.status, summary, errors: summary.errors.map((e) => [e.line, e.status])}
+}
+
 describe('POST /events (S1)', () => {
   let h: FrontendHarness
   before(async () => {
@@ -153,19 +169,12 @@ describe('a hand-off that times out is withdrawn (no duplicate when the client r
     const processed = await withHeldQueue(async (h, processed) => {
       assert.equal((await post(h, 'a')).status, 200)
       const body = ['b', 'c', 'd'].map((id) => JSON.stringify({...WITH_PLUGIN, event_id: id})).join('\n')
-      const response = await send(h.base, 'POST', '/events/bulk', body)
-      const summary = JSON.parse(response.body) as {
-        accepted: number
-        errors: {line: number; status: number}[]
-      }
+      const {summary, errors} = await postBulk(h, body)
       assert.equal(summary.accepted, 1)
-      assert.deepEqual(
-        summary.errors.map((e) => [e.line, e.status]),
-        [
-          [2, 408],
-          [3, 408],
-        ],
-      )
+      assert.deepEqual(errors, [
+        [2, 408],
+        [3, 408],
+      ])
       await new Promise((resolve) => setTimeout(resolve, 50))
       assert.deepEqual(processed, ['a'], 'b still waits for its batch')
     })
@@ -225,23 +234,15 @@ describe('POST /events/bulk', () => {
         line('b4'),
         '',
       ].join('\n')
-      const response = await send(h.base, 'POST', '/events/bulk', body)
-      assert.equal(response.status, 200)
-      const summary = JSON.parse(response.body) as {
-        accepted: number
-        rejected: number
-        errors: {line: number; status: number; error: string}[]
-      }
+      const {status, summary, errors} = await postBulk(h, body)
+      assert.equal(status, 200)
       assert.equal(summary.accepted, 3)
       assert.equal(summary.rejected, 3)
-      assert.deepEqual(
-        summary.errors.map((e) => [e.line, e.status]),
-        [
-          [2, 500],
-          [4, 418],
-          [6, 418],
-        ],
-      )
+      assert.deepEqual(errors, [
+        [2, 500],
+        [4, 418],
+        [6, 418],
+      ])
       assert.match(summary.errors[0]!.error, /^Cannot parse the submitted event: /)
       assert.deepEqual(
         h.events.map((e) => e.eventId),
@@ -265,17 +266,13 @@ describe('POST /events/bulk', () => {
     const h = await startFrontendHarness({config: {maxEps: 4, minEps: 2}, frontend: {limiterWaitMs: 0}})
     try {
       const body = Array.from({length: 6}, (_, i) => line(`t${i}`)).join('\n')
-      const first = await send(h.base, 'POST', '/events/bulk', body)
-      assert.equal(first.status, 200)
-      const summary = JSON.parse(first.body) as {accepted: number; errors: {line: number; status: number}[]}
+      const {status, summary, errors} = await postBulk(h, body)
+      assert.equal(status, 200)
       assert.equal(summary.accepted, 4, 'burst 4')
-      assert.deepEqual(
-        summary.errors.map((e) => [e.line, e.status]),
-        [
-          [5, 429],
-          [6, 429],
-        ],
-      )
+      assert.deepEqual(errors, [
+        [5, 429],
+        [6, 429],
+      ])
       const second = await send(h.base, 'POST', '/events/bulk', body)
       assert.equal(second.status, 429)
       assert.equal((JSON.parse(second.body) as {rejected: number}).rejected, 6)
@@ -288,26 +285,14 @@ describe('POST /events/bulk', () => {
     const h = await startFrontendHarness()
     try {
       await h.bus.close()
-      const response = await send(
-        h.base,
-        'POST',
-        '/events/bulk',
-        [line('d1'), 'garbage', line('d2')].join('\n'),
-      )
-      assert.equal(response.status, 503)
-      const summary = JSON.parse(response.body) as {
-        accepted: number
-        errors: {line: number; status: number}[]
-      }
+      const {status, summary, errors} = await postBulk(h, [line('d1'), 'garbage', line('d2')].join('\n'))
+      assert.equal(status, 503)
       assert.equal(summary.accepted, 0)
-      assert.deepEqual(
-        summary.errors.map((e) => [e.line, e.status]),
-        [
-          [1, 503],
-          [2, 500],
-          [3, 503],
-        ],
-      )
+      assert.deepEqual(errors, [
+        [1, 503],
+        [2, 500],
+        [3, 503],
+      ])
     } finally {
       await h.close()
     }
@@ -318,25 +303,13 @@ describe('POST /events/bulk', () => {
     try {
       let n = 0
       h.setHandler(() => (++n === 2 ? new Promise<void>(() => {}) : undefined))
-      const response = await send(
-        h.base,
-        'POST',
-        '/events/bulk',
-        [line('s1'), line('s2'), line('s3')].join('\n'),
-      )
-      assert.equal(response.status, 200)
-      const summary = JSON.parse(response.body) as {
-        accepted: number
-        errors: {line: number; status: number}[]
-      }
+      const {status, summary, errors} = await postBulk(h, [line('s1'), line('s2'), line('s3')].join('\n'))
+      assert.equal(status, 200)
       assert.equal(summary.accepted, 1)
-      assert.deepEqual(
-        summary.errors.map((e) => [e.line, e.status]),
-        [
-          [2, 408],
-          [3, 408],
-        ],
-      )
+      assert.deepEqual(errors, [
+        [2, 408],
+        [3, 408],
+      ])
     } finally {
       await h.close()
     }

@@ -5,17 +5,7 @@
 import assert from 'node:assert/strict'
 import {connect, type Socket} from 'node:net'
 import {describe, it} from 'node:test'
-import {send, startFrontendHarness} from '../helpers/frontend-harness.js'
-
-const EVENT = JSON.stringify({
-  event_id: 'e',
-  timestamp: '2026-01-01T00:00:00Z',
-  sensor: 's',
-  src_ip: '10.0.0.1',
-  dst_ip: '8.8.8.8',
-  plugin_id: 1,
-  plugin_sid: 2,
-})
+import {MINIMAL_EVENT as EVENT, send, startFrontendHarness} from '../helpers/frontend-harness.js'
 
 interface Frame {
   opcode: number

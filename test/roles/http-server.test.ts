@@ -8,17 +8,7 @@ import {Agent, request as httpRequest} from 'node:http'
 import {describe, it} from 'node:test'
 import {HttpRouter} from '../../src/roles/http/router.js'
 import {readBody, sendText, startHttpServer, type RunningHttpServer} from '../../src/roles/http/server.js'
-import {LogCapture, send, startFrontendHarness} from '../helpers/frontend-harness.js'
-
-const EVENT = JSON.stringify({
-  event_id: 'e',
-  timestamp: '2026-01-01T00:00:00Z',
-  sensor: 's',
-  src_ip: '10.0.0.1',
-  dst_ip: '8.8.8.8',
-  plugin_id: 1,
-  plugin_sid: 2,
-})
+import {LogCapture, MINIMAL_EVENT as EVENT, send, startFrontendHarness} from '../helpers/frontend-harness.js'
 
 async function echoServer(
   options: {maxBodyBytes?: number; headersTimeoutMs?: number; requestTimeoutMs?: number} = {},

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {
   ConfigError,
   EnvironmentError,
@@ -23,7 +23,13 @@ import {
 } from '../../src/engine/index.js'
 import {NesdPlugin, WisePlugin} from '../../src/roles/io/intel-plugins.js'
 import {loadXcorrelatorPlugins, type XcorrelatorPlugins} from '../../src/roles/io/xcorrelator-config.js'
-import {NESSUS_SCAN_CSV, parseNessusCsv, startIntelServer, type IntelServer} from '../helpers/intel-server.js'
+import {
+  NESSUS_SCAN_CSV,
+  parseNessusCsv,
+  useIntelServer,
+  useUpstreamNessusServer,
+  type IntelServer,
+} from '../helpers/intel-server.js'
 import {skipWithoutUpstreamFixtures, upstream} from '../helpers/paths.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -180,22 +186,16 @@ function expectedNesd(csv: string, host: string, port: number): CheckResult {
 // Behaviour: always runs
 
 describe('Wise and Nesd plugins', () => {
-  let server: IntelServer
-  before(async () => {
-    server = await startIntelServer()
-  })
-  after(async () => {
-    await server.close()
-  })
+  const intel = useIntelServer()
 
   it('Wise: upstream TestIntel cases, from an inline intel_wise.json', async () => {
-    const [config] = inlineConfigs('wise', server.base)
-    assert.equal(config, `{ "url" : "${server.base}/ip/\${ip}" }`)
-    await assertWiseCases(server, config!)
+    const [config] = inlineConfigs('wise', intel.server.base)
+    assert.equal(config, `{ "url" : "${intel.server.base}/ip/\${ip}" }`)
+    await assertWiseCases(intel.server, config!)
   })
 
   it('Wise: the entries with an empty or wrong URL initialise, then fail every check', async () => {
-    const [, empty, wrongPath] = inlineConfigs('wise', server.base)
+    const [, empty, wrongPath] = inlineConfigs('wise', intel.server.base)
     await assertWiseBrokenEntries(empty!, wrongPath!)
   })
 
@@ -205,7 +205,7 @@ describe('Wise and Nesd plugins', () => {
   })
 
   it('Nesd: reports the Medium, High and Critical findings of our Nessus export', async () => {
-    const [config] = inlineConfigs('nesd', server.base)
+    const [config] = inlineConfigs('nesd', intel.server.base)
     const nesd = new NesdPlugin()
     nesd.initialize(config!)
     assert.deepEqual(await nesd.checkIpPort('10.0.0.1', 80), {found: false, results: []})
@@ -232,7 +232,7 @@ describe('Wise and Nesd plugins', () => {
     )
     // Port 22 only has a Low finding, port 25 only a None one.
     assert.deepEqual(await nesd.checkIpPort('192.168.40.12', 22), {found: false, results: []})
-    assert.ok(server.requests.includes('/?ip=192.168.40.12&port=22'), server.requests.join(' '))
+    assert.ok(intel.server.requests.includes('/?ip=192.168.40.12&port=22'), intel.server.requests.join(' '))
     assert.deepEqual(await nesd.checkIpPort('192.168.40.13', 25), {found: false, results: []})
     // Port 443 has a None and a Medium finding; nesd ignores the protocol (161 is udp).
     assert.deepEqual(
@@ -261,7 +261,7 @@ describe('Wise and Nesd plugins', () => {
       'a row without a CVE',
     )
     assert.ok(csv.split('\n').length > rows.length + 1, 'quoted fields span lines')
-    const [config] = inlineConfigs('nesd', server.base)
+    const [config] = inlineConfigs('nesd', intel.server.base)
     const nesd = new NesdPlugin()
     nesd.initialize(config!)
     const terms = [...new Set(rows.filter((r) => r.port > 0).map((r) => `${r.host} ${r.port}`))]
@@ -277,12 +277,12 @@ describe('Wise and Nesd plugins', () => {
   })
 
   it('Nesd: the entries with an empty URL or no ip/port parameters fail every check', async () => {
-    const [, empty, noParams] = inlineConfigs('nesd', server.base)
+    const [, empty, noParams] = inlineConfigs('nesd', intel.server.base)
     await assertNesdBrokenEntries(empty!, noParams!)
   })
 
   it("Nesd: nesd's 418 answer to an IP it cannot parse is not a usable answer", async () => {
-    const [config] = inlineConfigs('nesd', server.base)
+    const [config] = inlineConfigs('nesd', intel.server.base)
     const nesd = new NesdPlugin()
     nesd.initialize(config!)
     await assert.rejects(nesd.checkIpPort('not-an-ip', 80), /unusable answer \(HTTP 418\)/)
@@ -290,12 +290,12 @@ describe('Wise and Nesd plugins', () => {
 
   it('gives up on a server slower than the deadline', async () => {
     const wise = new WisePlugin({timeoutMs: 100})
-    wise.initialize(JSON.stringify({url: `${server.base}/slow/\${ip}`}))
+    wise.initialize(JSON.stringify({url: `${intel.server.base}/slow/\${ip}`}))
     const started = Date.now()
     await assert.rejects(wise.checkIp('8.8.8.8'), /timed out after 100 ms/)
     assert.ok(Date.now() - started < 2_000, 'the deadline cut the request short')
     const nesd = new NesdPlugin({timeoutMs: 100})
-    nesd.initialize(JSON.stringify({url: `${server.base}/slow/?ip=\${ip}&port=\${port}`}))
+    nesd.initialize(JSON.stringify({url: `${intel.server.base}/slow/?ip=\${ip}&port=\${port}`}))
     await assert.rejects(nesd.checkIpPort('1.2.3.4', 80), /timed out after 100 ms/)
   })
 })
@@ -394,13 +394,7 @@ function assertBuiltInDefaults(dir: string): XcorrelatorPlugins {
 }
 
 describe('loading intel/vuln sources from a config dir', () => {
-  let server: IntelServer
-  before(async () => {
-    server = await startIntelServer()
-  })
-  after(async () => {
-    await server.close()
-  })
+  const intel = useIntelServer()
 
   it('a "config" that is not a string stops start-up with the file, line and column', () => {
     // Laid out like upstream's plugin1: the number sits on line 8, column 17.
@@ -424,8 +418,8 @@ describe('loading intel/vuln sources from a config dir', () => {
 
   it('uses the built-in Wise and Nesd by default; unknown plugin names only warn', async () => {
     const dir = configDir({
-      'intel_wise.json': intelJson(wiseSources(server.base)),
-      'vuln_nessus.json': vulnJson(nesdSources(server.base).slice(0, 1)),
+      'intel_wise.json': intelJson(wiseSources(intel.server.base)),
+      'vuln_nessus.json': vulnJson(nesdSources(intel.server.base).slice(0, 1)),
     })
     const result = assertBuiltInDefaults(dir)
     // The loaded plugins talk to the server their config names.
@@ -453,25 +447,17 @@ describe(
   "intel plugins replaying upstream's fixture files",
   {skip: skipWithoutUpstreamFixtures("intel plugin replays of upstream's fixture files")},
   () => {
-    let server: IntelServer
-    before(async () => {
-      server = await startIntelServer({
-        nessusCsv: readFileSync(upstream('internal/pkg/plugin/nesd/fixtures/nessus_example.csv'), 'utf8'),
-      })
-    })
-    after(async () => {
-      await server.close()
-    })
+    const intel = useUpstreamNessusServer()
     const fixtures = (name: string): string => upstream('internal/pkg/dsiem/xcorrelator/fixtures', name)
 
     it('Wise: upstream TestIntel cases, from its intel_wise.json', async () => {
-      const [config, empty, wrongPath] = fixtureConfigs('wise', server.base)
-      await assertWiseCases(server, config!)
+      const [config, empty, wrongPath] = fixtureConfigs('wise', intel.server.base)
+      await assertWiseCases(intel.server, config!)
       await assertWiseBrokenEntries(empty!, wrongPath!)
     })
 
     it('Nesd: upstream TestNesd cases against nesd answers for nessus_example.csv', async () => {
-      const [config, empty, noParams] = fixtureConfigs('nesd', server.base)
+      const [config, empty, noParams] = fixtureConfigs('nesd', intel.server.base)
       const nesd = new NesdPlugin()
       nesd.initialize(config!)
       assert.deepEqual(await nesd.checkIpPort('10.0.0.1', 80), {found: false, results: []})
@@ -494,7 +480,10 @@ describe(
       )
       // Port 22 only has Low findings.
       assert.deepEqual(await nesd.checkIpPort('192.168.225.196', 22), {found: false, results: []})
-      assert.ok(server.requests.includes('/?ip=192.168.225.196&port=22'), server.requests.join(' '))
+      assert.ok(
+        intel.server.requests.includes('/?ip=192.168.225.196&port=22'),
+        intel.server.requests.join(' '),
+      )
       await assertNesdBrokenEntries(empty!, noParams!)
     })
 

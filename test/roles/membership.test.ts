@@ -27,7 +27,7 @@ import {connectNatsBus, decodeAnnouncement, encodeAnnouncement} from '../../src/
 import {createMetrics} from '../../src/roles/io/metrics.js'
 import {startNatsServer, type RunningNatsServer} from '../../src/roles/io/nats-server.js'
 import type {ServeConfig} from '../../src/roles/serve-config.js'
-import {PING_FLOOD_DIRECTIVE, writeConfigDir} from '../helpers/config-fixtures.js'
+import {PING_FLOOD_DIRECTIVE, twoStagePluginDirective, writeConfigDir} from '../helpers/config-fixtures.js'
 import {LogCapture, send} from '../helpers/frontend-harness.js'
 import {freePort, waitFor, waitForStatus} from '../helpers/nats.js'
 import {REPO_ROOT} from '../helpers/paths.js'
@@ -265,27 +265,18 @@ describe('backend announcer', () => {
 // Over a real nats-server
 
 /** Pings (Ping Flood, plugin 1001 sid 2100384) go to b1; plugin 1002 sid 7 to b2; 1003 to nobody. */
-const B2_DIRECTIVE = {
+const B2_DIRECTIVE = twoStagePluginDirective({
   id: 2,
   name: 'Odd traffic from SRC_IP',
   kingdom: 'Reconnaissance & Probing',
   category: 'Misc Activity',
   priority: 3,
-  rules: [1, 2].map((stage) => ({
-    name: 'odd',
-    type: 'PluginRule',
-    stage,
-    plugin_id: 1002,
-    plugin_sid: [7],
-    occurrence: stage === 1 ? 1 : 1000,
-    from: stage === 1 ? 'HOME_NET' : ':1',
-    to: 'ANY',
-    port_from: 'ANY',
-    port_to: 'ANY',
-    reliability: 5,
-    timeout: stage === 1 ? 0 : 600,
-  })),
-}
+  rule: 'odd',
+  pluginId: 1002,
+  pluginSids: [7],
+  occurrence: [1, 1000],
+  reliability: [5, 5],
+})
 
 function eventBody(id: string, pluginId: number, pluginSid: number, srcIp = '192.168.0.1'): string {
   return JSON.stringify({
