@@ -128,6 +128,26 @@ function serveArgs(options: OursOptions, extra: readonly string[]): string[] {
   ]
 }
 
+/** Waits until the backend behind `url` has processed `mustProcess` events and its queue is empty. */
+function backendDrained(
+  url: string,
+  children: readonly {name: string; child: ChildProcess}[],
+  logFile: string,
+): (mustProcess: number, outputsQuietForMs: () => number, timeoutMs: number) => Promise<void> {
+  return (mustProcess, _quiet, timeoutMs) =>
+    waitFor(
+      'the backend to process every event sent its way',
+      async () => {
+        assertAlive(children, logFile)
+        const health = (await getJson(`${url}/health`)) as Health
+        const backend = detailOf(health, 'backend')
+        return num(backend['processed']) >= mustProcess && num(backend['queueDepth']) === 0 ? true : undefined
+      },
+      timeoutMs,
+      20,
+    ).then(() => undefined)
+}
+
 export async function startStandalone(options: OursOptions): Promise<RunningSystem> {
   const dataDir = path.join(options.runDir, 'data')
   mkdirSync(dataDir, {recursive: true})
@@ -160,20 +180,7 @@ export async function startStandalone(options: OursOptions): Promise<RunningSyst
     url,
     logsDir: path.join(dataDir, 'logs'),
     logFile,
-    waitDrained: (mustProcess, _quiet, timeoutMs) =>
-      waitFor(
-        'the backend to process every event sent its way',
-        async () => {
-          assertAlive(children, logFile)
-          const health = (await getJson(`${url}/health`)) as Health
-          const backend = detailOf(health, 'backend')
-          return num(backend['processed']) >= mustProcess && num(backend['queueDepth']) === 0
-            ? true
-            : undefined
-        },
-        timeoutMs,
-        20,
-      ).then(() => undefined),
+    waitDrained: backendDrained(url, children, logFile),
     processFigures: () => [
       {
         name: 'dsiem',
@@ -267,20 +274,7 @@ export async function startCluster(options: OursOptions): Promise<RunningSystem>
     url,
     logsDir: path.join(beData, 'logs'),
     logFile,
-    waitDrained: (mustProcess, _quiet, timeoutMs) =>
-      waitFor(
-        'the backend to process every event sent its way',
-        async () => {
-          assertAlive(children, logFile)
-          const health = (await getJson(`${beUrl}/health`)) as Health
-          const backend = detailOf(health, 'backend')
-          return num(backend['processed']) >= mustProcess && num(backend['queueDepth']) === 0
-            ? true
-            : undefined
-        },
-        timeoutMs,
-        20,
-      ).then(() => undefined),
+    waitDrained: backendDrained(beUrl, children, logFile),
     processFigures: () => [
       ...children.map(({name, child}) => ({
         name: name.replace('dsiem ', ''),

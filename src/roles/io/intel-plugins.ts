@@ -40,10 +40,10 @@ async function fetchAndDecode(
   }
 }
 
-/** Arkime/Moloch WISE: `{"url": "http://wise:8081/ip/${ip}"}`. */
-export class WisePlugin implements IntelPlugin {
-  private url = ''
-  private readonly timeoutMs: number
+/** What both built-in plugins are: an HTTP endpoint with placeholders, queried with a deadline. */
+abstract class UrlTemplatePlugin {
+  protected url = ''
+  protected readonly timeoutMs: number
 
   constructor(options: PluginOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS
@@ -52,7 +52,10 @@ export class WisePlugin implements IntelPlugin {
   initialize(config: string): void {
     this.url = decodeUrlConfig(config)
   }
+}
 
+/** Arkime/Moloch WISE: `{"url": "http://wise:8081/ip/${ip}"}`. */
+export class WisePlugin extends UrlTemplatePlugin implements IntelPlugin {
   checkIp(ip: string): Promise<CheckResult> {
     const url = substitutePlaceholder(this.url, 'ip', ip)
     return fetchAndDecode(url, this.timeoutMs, (body) => decodeWiseResponse(body, ip))
@@ -60,18 +63,7 @@ export class WisePlugin implements IntelPlugin {
 }
 
 /** dsiem's nesd (Nessus CSV server): `{"url": "http://nesd:8081/?ip=${ip}&port=${port}"}`. */
-export class NesdPlugin implements VulnPlugin {
-  private url = ''
-  private readonly timeoutMs: number
-
-  constructor(options: PluginOptions = {}) {
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS
-  }
-
-  initialize(config: string): void {
-    this.url = decodeUrlConfig(config)
-  }
-
+export class NesdPlugin extends UrlTemplatePlugin implements VulnPlugin {
   checkIpPort(ip: string, port: number): Promise<CheckResult> {
     const url = substitutePlaceholder(substitutePlaceholder(this.url, 'ip', ip), 'port', String(port))
     return fetchAndDecode(url, this.timeoutMs, (body) => decodeNesdResponse(body, ip, port))
