@@ -403,7 +403,8 @@ function isDigit(c: number): boolean {
 
 export type GoFieldType = 'string' | 'int' | 'int64' | 'uint64' | 'bool' | '[]int' | '[]string'
 
-function jsonTypeName(value: JsonValue): string {
+/** The JSON kind of a value as Go's decoder names it in type errors. */
+export function jsonTypeName(value: JsonValue): string {
   if (value === null) return 'null'
   if (typeof value === 'string') return 'string'
   if (typeof value === 'number' || value instanceof JsonNumberLiteral) return 'number'

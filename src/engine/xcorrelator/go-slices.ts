@@ -2,7 +2,7 @@
 // cached results): the type errors Go reports and its treatment of null arrays and null elements.
 
 import {
-  JsonNumberLiteral,
+  jsonTypeName,
   JsonTypeError,
   expectGoObject,
   parseJson,
@@ -10,15 +10,6 @@ import {
   type JsonPath,
   type JsonValue,
 } from '../go-json.js'
-
-/** The JSON type as Go's decoder names it in "cannot unmarshal X into …" errors. */
-export function describeJsonType(value: JsonValue): string {
-  if (typeof value === 'string') return 'string'
-  if (typeof value === 'boolean') return 'bool'
-  if (typeof value === 'number' || value instanceof JsonNumberLiteral) return 'number'
-  if (Array.isArray(value)) return 'array'
-  return value === null ? 'null' : 'object'
-}
 
 /** A slice-typed struct field: null is a nil slice (undefined), anything but an array a type error. */
 export function expectGoArray(
@@ -30,7 +21,7 @@ export function expectGoArray(
   if (value === null) return undefined
   if (Array.isArray(value)) return value
   throw new JsonTypeError(
-    `cannot unmarshal ${describeJsonType(value)} into Go struct field ${field} of type ${goType}`,
+    `cannot unmarshal ${jsonTypeName(value)} into Go struct field ${field} of type ${goType}`,
     path,
   )
 }
@@ -44,10 +35,7 @@ export function decodeGoStructList<T>(
   const root = parseJson(text).value
   if (root === null) return []
   if (!Array.isArray(root)) {
-    throw new JsonTypeError(
-      `cannot unmarshal ${describeJsonType(root)} into Go value of type []${goType}`,
-      [],
-    )
+    throw new JsonTypeError(`cannot unmarshal ${jsonTypeName(root)} into Go value of type []${goType}`, [])
   }
   return root.flatMap((element, i) => {
     const object = expectGoObject(element, goType, [i])
