@@ -13,8 +13,11 @@ import {
   type ServeConfig,
   type UpstreamMode,
 } from '../roles/serve-config.js'
+import {runPcapFile} from '../roles/worker/pcap-run.js'
 import {DsiemCommand} from './base-command.js'
+import {renderPcapSummary, ttyProgressBar} from './render/pcap-progress.js'
 import {allowSingleStageFlag, configDirLongFlag, dataDirFlag, listFlag} from './shared-flags.js'
+import {workerConfigFromFlags, workerFlags} from './worker-flags.js'
 
 // Upstream's flag names and env twins (DSIEM_<FLAGNAME upper-cased>) are kept verbatim so existing
 // deployments (docker env files, systemd units) work unchanged.
@@ -34,6 +37,8 @@ export default class Serve extends DsiemCommand {
     '<%= config.bin %> serve --role frontend --node fe-1 --nats-url nats://127.0.0.1:4222',
     '<%= config.bin %> serve --role backend --node dsiem-backend-0 --frontend http://fe-1:8080 --nats-url nats://127.0.0.1:4222',
     '<%= config.bin %> serve --mode cluster-backend --node dsiem-backend-0 --frontend http://fe:8080 --msq nats://nats:4222',
+    '<%= config.bin %> serve --role worker --interface eth0 --node worker-1 --fanout-id 23 --nats-url nats://127.0.0.1:4222',
+    '<%= config.bin %> serve --role worker --pcap traffic.pcap --log-dir ./logs',
   ]
   static override flags = {
     role: Flags.string({
@@ -167,6 +172,7 @@ export default class Serve extends DsiemCommand {
     }),
     debug: Flags.boolean({description: 'Debug-level logs.', env: 'DSIEM_DEBUG', default: false}),
     'allow-single-stage': allowSingleStageFlag,
+    ...workerFlags,
   }
 
   async run(): Promise<void> {
@@ -188,6 +194,31 @@ export default class Serve extends DsiemCommand {
         )
       }
       roles = rolesForMode(flags.mode as UpstreamMode)
+    }
+    const worker = roles.roles.includes('worker')
+      ? workerConfigFromFlags(flags, flags['data-dir'])
+      : undefined
+    if (worker?.pcap !== undefined) {
+      if (roles.roles.length > 1) {
+        throw new ConfigError(
+          '--pcap runs the worker alone; drop the other roles from --role',
+          'DSIEM_E_USAGE',
+        )
+      }
+      const progress = ttyProgressBar(process.stderr, worker.pcap)
+      const summary = await runPcapFile({
+        file: worker.pcap,
+        logDir: worker.logDir,
+        peer: flags.node !== '' ? flags.node : 'worker',
+        verifyChecksums: !worker.ignoreChecksums,
+        seed: worker.seed,
+        events: worker.events,
+        onProgress: (read, total) => progress.update(read, total),
+      })
+      progress.done()
+      if (this.jsonOutput) this.printJson(summary)
+      else process.stdout.write(renderPcapSummary(summary) + '\n')
+      return
     }
     const config: ServeConfig = validateServeConfig({
       ...roles,
@@ -214,6 +245,7 @@ export default class Serve extends DsiemCommand {
       writeableConfig: flags.writeableConfig,
       websocket: flags.websocket,
       allowSingleStage: flags['allow-single-stage'],
+      worker,
     })
     const ignored = (['pprof', 'apm', 'trace'] as const).filter((flag) => flags[flag])
     await runServe(config, {logLevel: flags.debug ? 'debug' : 'info', ignoredFlags: ignored})

@@ -93,6 +93,13 @@ export interface EventBus {
    * the routes within a round trip rather than a heartbeat.
    */
   subscribeBackends(handler: (announcement: BackendAnnouncement) => void): BusSubscription
+  /**
+   * Publishes a batch of one log stream's lines (newline-separated Zeek JSON) from a worker, for
+   * central logging. Throws BusUnavailableError when the bus cannot take it (the worker keeps its
+   * local log files either way).
+   */
+  publishLogBatch(stream: string, lines: string): void
+  subscribeLogBatches(handler: (stream: string, lines: string) => void): BusSubscription
   /** Resolves once everything published so far has reached the server. */
   flush(): Promise<void>
   close(): Promise<void>
@@ -152,6 +159,7 @@ export class MemoryBus implements EventBus {
   }>()
   private readonly overloadHandlers = new Set<(overloaded: boolean) => void>()
   private readonly backendHandlers = new Set<(announcement: BackendAnnouncement) => void>()
+  private readonly logHandlers = new Set<(stream: string, lines: string) => void>()
   /** Last `up` announcement per instance, replayed to a late subscriber (what a query does on NATS). */
   private readonly announcements = new Map<string, BackendAnnouncement>()
   private closed = false
@@ -203,10 +211,21 @@ export class MemoryBus implements EventBus {
     return {unsubscribe: () => this.backendHandlers.delete(handler)}
   }
 
+  publishLogBatch(stream: string, lines: string): void {
+    if (this.closed) throw new BusUnavailableError('the in-memory bus is closed')
+    for (const handler of this.logHandlers) handler(stream, lines)
+  }
+
+  subscribeLogBatches(handler: (stream: string, lines: string) => void): BusSubscription {
+    this.logHandlers.add(handler)
+    return {unsubscribe: () => this.logHandlers.delete(handler)}
+  }
+
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
     this.closed = true
+    this.logHandlers.clear()
     this.eventHandlers.clear()
     this.overloadHandlers.clear()
     this.backendHandlers.clear()

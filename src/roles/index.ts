@@ -20,6 +20,7 @@ import {removePidFile, writeEffectiveConfig, writePidFile} from './io/process-fi
 import {openAlarmStore} from './io/state.js'
 import type {ServeConfig} from './serve-config.js'
 import type {RoleModule, RoleName, RoleStatus, RunningRole} from './types.js'
+import {createWorkerRole} from './worker/live-worker.js'
 
 export interface ServeOptions {
   logLevel?: LogLevel
@@ -48,6 +49,7 @@ function defaultModules(log: Logger): Partial<Record<RoleName, RoleModule>> {
         openAlarmStore(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
     }),
     frontend: frontendRole,
+    worker: createWorkerRole(),
   }
 }
 

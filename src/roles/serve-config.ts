@@ -3,6 +3,7 @@
 
 import {ConfigError, validateRiskBounds} from '../engine/index.js'
 import {ROLE_NAMES, type RoleName} from './types.js'
+import type {WorkerConfig} from './worker/worker-config.js'
 
 export const UPSTREAM_MODES = ['standalone', 'cluster-frontend', 'cluster-backend'] as const
 export type UpstreamMode = (typeof UPSTREAM_MODES)[number]
@@ -11,7 +12,7 @@ export type UpstreamMode = (typeof UPSTREAM_MODES)[number]
 export const ROLE_ARGUMENTS = [...ROLE_NAMES, 'standalone'] as const
 
 /** Roles this build can run; the others arrive with later milestones. */
-export const AVAILABLE_ROLES: readonly RoleName[] = ['backend', 'frontend']
+export const AVAILABLE_ROLES: readonly RoleName[] = ['backend', 'frontend', 'worker']
 
 export const BUS_MODES = ['routed', 'legacy'] as const
 export type NatsBusMode = (typeof BUS_MODES)[number]
@@ -46,6 +47,8 @@ export interface ServeConfig {
   writeableConfig: boolean
   websocket: boolean
   allowSingleStage: boolean
+  /** The worker role's packet source, capture options and log directory (set when it runs). */
+  worker?: WorkerConfig | undefined
 }
 
 export const SERVE_DEFAULTS = {
@@ -127,6 +130,12 @@ export function validateServeConfig(config: ServeConfig): ServeConfig {
   if (clustered && config.natsUrl === '') {
     throw new ConfigError(
       '--msq / --nats-url is required for frontend and backend roles outside standalone',
+      'DSIEM_E_SERVE_CONFIG',
+    )
+  }
+  if (config.roles.includes('worker') && config.worker?.iface === undefined) {
+    throw new ConfigError(
+      '--role worker needs --interface IFACE (or --pcap FILE to read a file)',
       'DSIEM_E_SERVE_CONFIG',
     )
   }

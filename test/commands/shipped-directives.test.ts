@@ -10,6 +10,8 @@ import {REPO_ROOT} from '../helpers/paths.js'
 import {runCli, type CliResult} from '../helpers/run-cli.js'
 
 const DIRECTIVES_FILE = path.join(REPO_ROOT, 'directives', 'directives_dsiem_examples.json')
+/** The sensor's directives (on plugin_id 9100), ids 100101–100199; the demo events never reach them. */
+const SENSOR_DIRECTIVES_FILE = path.join(REPO_ROOT, 'directives', 'directives_dsiem_sensor.json')
 const EVENTS_FILE = path.join(REPO_ROOT, 'directives', 'demo-events.ndjson')
 
 /** `dsiem directive test` over the shipped set and the demo events, as the main README runs it. */
@@ -50,8 +52,10 @@ interface DirectiveJson {
   rules: {name: string}[]
 }
 
-const shipped = (JSON.parse(readFileSync(DIRECTIVES_FILE, 'utf8')) as {directives: DirectiveJson[]})
-  .directives
+const directivesOf = (file: string): DirectiveJson[] =>
+  (JSON.parse(readFileSync(file, 'utf8')) as {directives: DirectiveJson[]}).directives
+const shipped = directivesOf(DIRECTIVES_FILE)
+const sensorShipped = directivesOf(SENSOR_DIRECTIVES_FILE)
 
 /** Alarm lines carry no directive id; the rule names identify the directive (unique in this set). */
 function directiveOf(alarm: AlarmJson): number {
@@ -111,19 +115,20 @@ describe('shipped directives', () => {
       warnings: unknown[]
       directives: {id: number}[]
     }
-    assert.equal(report.total, shipped.length)
-    assert.equal(report.valid, shipped.length)
+    const all = [...shipped, ...sensorShipped]
+    assert.equal(report.total, all.length)
+    assert.equal(report.valid, all.length)
     assert.deepEqual(report.skipped, [])
     assert.deepEqual(report.warnings, [])
     assert.deepEqual(
       report.directives.map((d) => d.id),
-      shipped.map((d) => d.id),
+      all.map((d) => d.id),
     )
     for (const directive of shipped) {
-      assert.ok(
-        directive.id >= 100001 && directive.id <= 100099,
-        `id ${directive.id} in the documented range`,
-      )
+      assert.ok(directive.id >= 100001 && directive.id <= 100099, `id ${directive.id} in the examples' range`)
+    }
+    for (const directive of sensorShipped) {
+      assert.ok(directive.id >= 100101 && directive.id <= 100199, `id ${directive.id} in the sensor's range`)
     }
   })
 

@@ -203,10 +203,22 @@ describe('dsiem serve as a user runs it', {concurrency: true}, () => {
         /^dsiem: error: --node is required for frontend and backend roles outside standalone$/,
       ],
       [
-        '--role worker',
+        '--role proxy',
+        ['--role', 'proxy'],
+        3,
+        /^dsiem: error: --role: proxy not available in this build yet; available: standalone, backend, frontend, worker$/,
+      ],
+      [
+        '--role worker without a packet source',
         ['--role', 'worker'],
         3,
-        /^dsiem: error: --role: worker not available in this build yet; available: standalone, backend, frontend$/,
+        /^dsiem: error: --role worker needs exactly one packet source: --interface IFACE or --pcap FILE$/,
+      ],
+      [
+        '--role worker with both sources',
+        ['--role', 'worker', '--interface', 'lo', '--pcap', 'x.pcap'],
+        3,
+        /^dsiem: error: --role worker needs exactly one packet source: --interface IFACE or --pcap FILE$/,
       ],
       [
         'minEPS > maxEPS',

@@ -42,6 +42,8 @@ import {
   LEGACY_SUBJECTS,
   SUBJECTS,
   routedEventSubject,
+  logStreamFromSubject,
+  logStreamSubject,
   sidSubscription,
   taxonomySubscription,
 } from './subjects.js'
@@ -742,6 +744,25 @@ class NatsBus implements EventBus {
       throw error
     }
     this.metrics?.published.inc()
+  }
+
+  publishLogBatch(stream: string, lines: string): void {
+    const nc = this.nc
+    if (nc === undefined || !this.connected || this.closing) throw this.unavailable()
+    try {
+      nc.publish(logStreamSubject(stream), lines)
+    } catch (error) {
+      throw new BusUnavailableError(`NATS unavailable at ${this.parsed.display}: ${describeError(error)}`, {
+        cause: error,
+      })
+    }
+    this.metrics?.published.inc()
+  }
+
+  subscribeLogBatches(handler: (stream: string, lines: string) => void): BusSubscription {
+    return this.register([`${SUBJECTS.logsPrefix}.*`], (subject, data) => {
+      handler(logStreamFromSubject(subject), decoder.decode(data))
+    })
   }
 
   publishOverload(overloaded: boolean): void {

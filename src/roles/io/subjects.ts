@@ -22,7 +22,19 @@ export const SUBJECTS = {
   eventsPrefix: `${SUBJECT_PREFIX}.events`,
   backendsAnnounce: `${SUBJECT_PREFIX}.backends.announce`,
   backendsQuery: `${SUBJECT_PREFIX}.backends.query`,
+  /** A worker's Zeek log lines, `dsiem.logs.<stream>` (conn, dns, http, ssl, weird, …), for central logging. */
+  logsPrefix: `${SUBJECT_PREFIX}.logs`,
 } as const
+
+/** The subject a worker publishes one log stream's line batches on. */
+export function logStreamSubject(stream: string): string {
+  return `${SUBJECTS.logsPrefix}.${subjectToken(stream).slice(1)}`
+}
+
+/** The log stream a `dsiem.logs.<token>` subject carries. */
+export function logStreamFromSubject(subject: string): string {
+  return Buffer.from(subject.slice(SUBJECTS.logsPrefix.length + 1), 'base64url').toString('utf8')
+}
 
 const MAX_PLAIN_TOKEN_BYTES = 192
 
