@@ -13,7 +13,20 @@ import {runPcapFile} from '../../src/roles/worker/pcap-run.js'
 import {TcpConversation} from '../../src/sensor/craft/conversation.js'
 import {tcpFrame} from '../../src/sensor/craft/frames.js'
 import type {RawFrame} from '../../src/sensor/types.js'
-import {Cleanup, freePort, send, spawnCli, started, type ServeChild} from '../helpers/e2e.js'
+import type {NormalizedEvent} from '../../src/engine/event.js'
+import {connectNatsBus} from '../../src/roles/io/bus.js'
+import {silentLogger} from '../../src/roles/io/log.js'
+import {
+  Cleanup,
+  freePort,
+  natsServer,
+  send,
+  spawnCli,
+  started,
+  waitForStatusCode,
+  type ServeChild,
+} from '../helpers/e2e.js'
+import {waitForStatus} from '../helpers/nats.js'
 import {REPO_ROOT} from '../helpers/paths.js'
 import {scenarioFrames, SCANNER, WEB} from '../helpers/sensor-scenario.js'
 import {createVethPair, liveSkipReason} from '../helpers/veth.js'
@@ -53,12 +66,13 @@ async function startWorker(
   iface: string,
   dataDir: string,
   extra: string[],
+  roles = 'standalone,worker',
 ): Promise<{server: ServeChild; base: string}> {
   const port = await freePort()
   const server = spawnCli(cleanup, [
     'serve',
     '--role',
-    'standalone,worker',
+    roles,
     '--interface',
     iface,
     '--address',
@@ -71,8 +85,7 @@ async function startWorker(
     dataDir,
     '--log-dir',
     path.join(dataDir, 'zeek'),
-    '--node',
-    'w1',
+    ...(extra.includes('--node') ? [] : ['--node', 'w1']),
     ...extra,
   ])
   await started(server)
@@ -219,5 +232,111 @@ describe('live worker on a veth pair', {skip: skip === false ? undefined : skip}
       conn.some((r) => Number(r['missed_bytes']) > 0),
       'connections with content gaps show missed_bytes',
     )
+  })
+  it('publishes its events and log batches over NATS when it runs as a cluster worker', async () => {
+    const pair = createVethPair('dsw')
+    cleanup.add(() => pair.remove())
+    const nats = await natsServer(cleanup)
+    const listener = await connectNatsBus({
+      url: nats.url,
+      mode: 'routed',
+      name: 'test-listener',
+      log: silentLogger,
+    })
+    cleanup.add(() => listener.close())
+    await waitForStatus(listener, true)
+    const events: NormalizedEvent[] = []
+    const batches: {stream: string; lines: string[]}[] = []
+    listener.subscribeEvents({kind: 'all'}, (event) => void events.push(event))
+    listener.subscribeLogBatches((stream, text) => void batches.push({stream, lines: text.split('\n')}))
+    await listener.flush()
+    const dataDir = cleanup.dir('dsiem-worker-nats-')
+    const {server, base} = await startWorker(
+      cleanup,
+      pair.b,
+      dataDir,
+      ['--node', 'w-nats', '--nats-url', nats.url],
+      'worker',
+    )
+    await waitForStatusCode(base, '/health', 200)
+    const frames = portScanFrames()
+    injectFrames(
+      pair.a,
+      frames.map((frame) => frame.data),
+    )
+    await waitForPackets(base, frames.length)
+    assert.equal(await server.stop(), 0, 'clean exit')
+    await listener.flush()
+    const deadline = Date.now() + 5000
+    while (events.length < 25 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(events.length, 25, 'one event per rejected connection')
+    assert.ok(
+      events.every(
+        (e) => e.pluginId === 9100 && e.pluginSid === 1 && e.sensor === 'w-nats' && e.srcIp === SCANNER,
+      ),
+      'sensor events for the rejected connections',
+    )
+    const connLines = batches.filter((b) => b.stream === 'conn').flatMap((b) => b.lines)
+    assert.deepEqual(
+      connLines.sort(),
+      lines(path.join(dataDir, 'zeek', 'conn.log')).sort(),
+      'the bus got every conn line',
+    )
+  })
+
+  it('shares an interface between two workers with one fanout id: every flow once, whole on one worker', async () => {
+    const pair = createVethPair('dsw')
+    cleanup.add(() => pair.remove())
+    const dirs = [cleanup.dir('dsiem-fanout-a-'), cleanup.dir('dsiem-fanout-b-')]
+    const workers: {server: ServeChild; base: string}[] = []
+    for (const [i, dir] of dirs.entries()) {
+      workers.push(
+        await startWorker(cleanup, pair.b, dir, [
+          '--fanout-id',
+          '4242',
+          '--node',
+          `fan-${i}`,
+          '--no-sensor-events',
+        ]),
+      )
+    }
+    const flows = 200
+    const frames = Array.from(
+      {length: flows},
+      (_, i) =>
+        new TcpConversation({client: '10.3.0.1', server: '10.3.0.2', sport: 30000 + i, dport: 80, ts: 0})
+          .handshake()
+          .send('client', 'ping')
+          .send('server', 'pong')
+          .close('client').frames,
+    ).flat()
+    injectFrames(
+      pair.a,
+      frames.map((frame) => frame.data),
+    )
+    const seen = async () => (await packetsSeen(workers[0]!.base)) + (await packetsSeen(workers[1]!.base))
+    const deadline = Date.now() + 10_000
+    while ((await seen()) < frames.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
+    assert.equal(await seen(), frames.length, 'every packet seen once between the two workers')
+    for (const worker of workers) assert.equal(await worker.server.stop(), 0, 'clean exit')
+    const perWorker = dirs.map((dir) =>
+      records(path.join(dir, 'zeek', 'conn.log')).filter((r) => r['id.resp_h'] === '10.3.0.2'),
+    )
+    assert.ok(
+      perWorker.every((list) => list.length > 0),
+      `both workers got flows (${perWorker.map((l) => l.length)})`,
+    )
+    const all = perWorker.flat()
+    assert.equal(new Set(all.map((r) => r['id.orig_p'])).size, flows, 'every flow logged')
+    assert.equal(all.length, flows, 'and only once')
+    for (const record of all) {
+      assert.deepEqual(
+        [record['conn_state'], record['history'], record['orig_pkts'], record['resp_pkts']],
+        ['SF', 'ShADdFf', 5, 3],
+        `flow ${String(record['id.orig_p'])} whole on one worker`,
+      )
+    }
   })
 })

@@ -98,6 +98,14 @@ export async function runPcapFile(options: PcapRunOptions): Promise<PcapRunSumma
       for (const frame of next.value) sensor.processFrame(frame)
     }
     sensor.finish()
+  } catch (error) {
+    // A file that is not a capture, or corrupt past some record: what was read before the bad record
+    // is still written out, and the error names the file.
+    sensor.finish()
+    if (error instanceof InputError) {
+      throw new InputError(`--pcap ${options.file}: ${error.message}`, error.code, {cause: error})
+    }
+    throw error
   } finally {
     logs.close()
   }
