@@ -46,6 +46,12 @@ export const workerFlags = {
     default: 128,
     helpGroup: 'WORKER',
   }),
+  'block-size': Flags.integer({
+    description: 'Worker: capture ring block size in KiB (af_packet block_size; a power of two).',
+    env: 'DSIEM_BLOCK_SIZE',
+    default: 256,
+    helpGroup: 'WORKER',
+  }),
   snaplen: Flags.integer({
     description: 'Worker: bytes kept of each packet.',
     env: 'DSIEM_SNAPLEN',
@@ -91,6 +97,7 @@ interface WorkerFlagValues {
   'fanout-id'?: number | undefined
   'fanout-mode': string
   'buffer-size': number
+  'block-size': number
   snaplen: number
   filter: string
   'ignore-checksums': boolean
@@ -107,6 +114,7 @@ export function workerConfigFromFlags(flags: WorkerFlagValues, dataDir: string):
     fanoutId: flags['fanout-id'],
     fanoutMode: flags['fanout-mode'] as FanoutMode,
     bufferSize: flags['buffer-size'] * 1024 * 1024,
+    blockSize: flags['block-size'] * 1024,
     snaplen: flags.snaplen,
     filter: flags.filter,
     ignoreChecksums: flags['ignore-checksums'],

@@ -144,14 +144,14 @@ function captureError(run: () => unknown): CaptureError {
 }
 
 describe('openCapture option handling', () => {
-  it('passes the Zeek-like defaults to the ring in kernel terms', () => {
+  it('passes the defaults to the ring in kernel terms', () => {
     const binding = fakeBinding()
     const capture = openCapture('eth0', {}, binding)
     const opened = lastNative().opened
     assert.equal(opened?.ifname, 'eth0')
     assert.deepEqual(opened?.options, {
-      blockSize: 32768,
-      blockCount: 4096, // 128 MiB / 32 KiB, as Zeek's defaults give
+      blockSize: 262144,
+      blockCount: 512, // 128 MiB (Zeek's buffer_size) in libpcap-sized 256 KiB blocks
       frameSize: 9312, // 96 bytes of headers + snaplen 9216, 16-byte aligned
       blockTimeoutMs: 10,
       promiscuous: true,

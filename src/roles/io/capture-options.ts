@@ -32,7 +32,10 @@ export interface CaptureOptions {
 
 export const DEFAULT_CAPTURE_OPTIONS: Readonly<CaptureOptions> = Object.freeze({
   bufferSize: 128 * 1024 * 1024,
-  blockSize: 32 * 1024,
+  // libpcap's choice rather than Zeek's 32 KiB: every block costs a wakeup and a crossing into JS
+  // (~30 µs, bench:capture), so larger blocks halve the capture cost per packet at high rates; the
+  // block timeout still hands over partly filled blocks after 10 ms when traffic is light.
+  blockSize: 256 * 1024,
   blockTimeoutMs: 10,
   fanoutId: undefined,
   fanoutMode: 'hash',

@@ -29,6 +29,7 @@ export interface WorkerRoleDependencies {
 export function captureOptionsFor(config: WorkerConfig): Partial<CaptureOptions> {
   return {
     bufferSize: config.bufferSize,
+    blockSize: config.blockSize,
     snaplen: config.snaplen,
     fanoutMode: config.fanoutMode,
     checksumMode: config.ignoreChecksums ? 'off' : 'on',

@@ -18,6 +18,8 @@ export interface WorkerConfig {
   fanoutMode: FanoutMode
   /** Ring size in bytes (Zeek's af_packet buffer_size). */
   bufferSize: number
+  /** Bytes per ring block (Zeek's af_packet block_size). */
+  blockSize: number
   snaplen: number
   /** Classic BPF filter expression (compiled with tcpdump -ddd), '' for none. */
   filter: string
