@@ -4,23 +4,12 @@
 // seed, so a failure found by the long run (`npm run fuzz`) replays exactly.
 
 import {InputError} from '../../src/engine/errors.js'
+import {seededRandom} from '../../src/engine/generator/random.js'
 import {formatZeekJson} from '../../src/sensor/logs/zeek-json.js'
 import {readCaptureBytes} from '../../src/sensor/pcap/index.js'
 import {Sensor} from '../../src/sensor/sensor.js'
 import {LINKTYPE, type RawFrame} from '../../src/sensor/types.js'
 import {scenarioFrames, scenarioPcap} from './sensor-scenario.js'
-
-/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const LINK_TYPES = Object.values(LINKTYPE)
 

@@ -262,10 +262,15 @@ export type ConnLog = Partial<Record<ConnField, LogValue>>
 /** Keeps every record and weird it is given. */
 export class RecordingSink implements SensorSink {
   readonly records: {path: LogPath; record: LogRecord}[] = []
+  /** The same records and their paths as two parallel lists, for tests that look at one stream. */
+  readonly logged: LogRecord[] = []
+  readonly paths: LogPath[] = []
   readonly weirds: WeirdNotice[] = []
 
   log(path: LogPath, record: LogRecord): void {
     this.records.push({path, record})
+    this.logged.push(record)
+    this.paths.push(path)
   }
 
   weird(notice: WeirdNotice): void {

@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict'
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, writeFileSync} from 'node:fs'
 import {after, before, describe, it, type TestContext} from 'node:test'
 import {
   CaptureError,
@@ -17,8 +16,8 @@ import {
   type LiveCapture,
 } from '../../src/roles/io/capture.js'
 import {REPO_ROOT} from '../helpers/paths.js'
+import {createVethPair, ip, liveSkipReason, type VethPair} from '../helpers/veth.js'
 
-const isRoot = process.getuid?.() === 0
 const SRC_MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01]
 const DST_MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02]
 const MARKER = 0x4453514d // "DSQM": tells our frames from whatever else the kernel sends on the link
@@ -107,30 +106,17 @@ async function waitFor(what: string, done: () => boolean, timeoutMs = 5000): Pro
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-function ip(...args: string[]): boolean {
-  return spawnSync('ip', args, {stdio: 'ignore'}).status === 0
-}
-
-let pairCounter = 0
 const openCaptures: LiveCapture[] = []
-let liveSkip: string | false = isRoot ? false : 'live capture tests need root (CAP_NET_RAW, CAP_NET_ADMIN)'
+let liveSkip: string | false = false
 
 /** A fresh veth pair for one test, deleted when the test ends; `a` sends, `b` captures. */
-function vethPair(t: TestContext): {a: string; b: string} {
-  const base = `dsq${process.pid % 1000}x${pairCounter++}`
-  const pair = {a: `${base}a`, b: `${base}b`}
-  assert.ok(ip('link', 'add', pair.a, 'type', 'veth', 'peer', 'name', pair.b), `ip link add ${pair.a} works`)
+function vethPair(t: TestContext): VethPair {
+  const pair = createVethPair('dsq')
   t.after(() => {
     // Close first: a capture still running when its interface disappears reports ENETDOWN.
     for (const capture of openCaptures.splice(0)) capture.close()
-    ip('link', 'del', pair.a)
+    pair.remove()
   })
-  for (const name of [pair.a, pair.b]) {
-    // No IPv6 on the pair: fewer router solicitations and MLD reports mixed into the capture.
-    const knob = `/proc/sys/net/ipv6/conf/${name}/disable_ipv6`
-    if (existsSync(knob)) writeFileSync(knob, '1')
-    assert.ok(ip('link', 'set', name, 'up'), `ip link set ${name} up works`)
-  }
   return pair
 }
 
@@ -144,17 +130,11 @@ describe('live capture on a veth pair', () => {
   }
 
   before(() => {
+    liveSkip = liveSkipReason()
     if (liveSkip !== false) {
       console.log(`# skipped: ${liveSkip}`)
       return
     }
-    const probe = `dsq${process.pid % 1000}probe`
-    if (!ip('link', 'add', probe, 'type', 'veth', 'peer', 'name', `${probe}b`)) {
-      liveSkip = '`ip link add … type veth` does not work here'
-      console.log(`# skipped: ${liveSkip}`)
-      return
-    }
-    ip('link', 'del', probe)
     loadCaptureBinding() // a missing build fails here, loudly, rather than as a skip
   })
 

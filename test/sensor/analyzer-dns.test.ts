@@ -12,24 +12,12 @@ import {
   buildDnsResponse,
   frameDnsOverTcp,
 } from '../../src/sensor/craft/dns.js'
-import type {ConnProto, ConnView, LogRecord, SensorSink, WeirdNotice} from '../../src/sensor/types.js'
+import type {ConnProto, ConnView} from '../../src/sensor/types.js'
+import {RecordingSink} from '../helpers/sensor-packets.js'
 
-function recorder(): {sink: SensorSink; records: LogRecord[]; weirds: WeirdNotice[]; paths: string[]} {
-  const records: LogRecord[] = []
-  const paths: string[] = []
-  const weirds: WeirdNotice[] = []
-  return {
-    records,
-    paths,
-    weirds,
-    sink: {
-      log: (path, record) => {
-        paths.push(path)
-        records.push(record)
-      },
-      weird: (notice) => weirds.push(notice),
-    },
-  }
+function recorder() {
+  const sink = new RecordingSink()
+  return {sink, records: sink.logged, paths: sink.paths, weirds: sink.weirds}
 }
 
 function conn(proto: ConnProto, respP = 53): ConnView {

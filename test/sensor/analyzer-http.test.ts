@@ -6,25 +6,22 @@ import {describe, it} from 'node:test'
 import {HttpAnalyzer} from '../../src/sensor/analyzers/http.js'
 import {parseRequestLine, unescapeUri} from '../../src/sensor/analyzers/http-lines.js'
 import {buildHttpRequest, buildHttpResponse} from '../../src/sensor/craft/http.js'
-import type {ConnView, LogRecord, SensorSink, WeirdNotice} from '../../src/sensor/types.js'
+import type {ConnView} from '../../src/sensor/types.js'
+import {RecordingSink} from '../helpers/sensor-packets.js'
 
 function setup() {
-  const records: LogRecord[] = []
-  const paths: string[] = []
-  const weirds: WeirdNotice[] = []
-  const sink: SensorSink = {
-    log: (path, record) => {
-      paths.push(path)
-      records.push(record)
-    },
-    weird: (notice) => weirds.push(notice),
-  }
+  const sink = new RecordingSink()
   const conn: ConnView = {
     uid: 'ChttpTest1',
     id: {origH: '192.168.1.10', origP: 51000, respH: '93.184.216.34', respP: 80, proto: 'tcp'},
     startTs: 10,
   }
-  return {analyzer: new HttpAnalyzer(conn, sink), records, paths, weirds}
+  return {
+    analyzer: new HttpAnalyzer(conn, sink),
+    records: sink.logged,
+    paths: sink.paths,
+    weirds: sink.weirds,
+  }
 }
 
 const text = (value: string): Uint8Array => Uint8Array.from(Buffer.from(value, 'latin1'))

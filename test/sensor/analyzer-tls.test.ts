@@ -19,25 +19,17 @@ import {
   concatRecords,
   tlsRecords,
 } from '../../src/sensor/craft/tls.js'
-import type {ConnView, LogRecord, SensorSink, WeirdNotice} from '../../src/sensor/types.js'
+import type {ConnView} from '../../src/sensor/types.js'
+import {RecordingSink} from '../helpers/sensor-packets.js'
 
 function setup(respP = 443) {
-  const records: LogRecord[] = []
-  const paths: string[] = []
-  const weirds: WeirdNotice[] = []
-  const sink: SensorSink = {
-    log: (path, record) => {
-      paths.push(path)
-      records.push(record)
-    },
-    weird: (notice) => weirds.push(notice),
-  }
+  const sink = new RecordingSink()
   const conn: ConnView = {
     uid: 'CtlsTest1',
     id: {origH: '10.9.8.7', origP: 55555, respH: '203.0.113.9', respP, proto: 'tcp'},
     startTs: 20,
   }
-  return {analyzer: new TlsAnalyzer(conn, sink), records, paths, weirds}
+  return {analyzer: new TlsAnalyzer(conn, sink), records: sink.logged, paths: sink.paths, weirds: sink.weirds}
 }
 
 function feed(

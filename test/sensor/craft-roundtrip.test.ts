@@ -7,21 +7,11 @@ import {icmpFrame, tcpFlagBits, tcpFrame, udpFrame} from '../../src/sensor/craft
 import type {FrameOptions, IpOptions, LinkKind} from '../../src/sensor/craft/frames.js'
 import {PacketDecoder} from '../../src/sensor/decode/packet-decoder.js'
 import type {RawFrame, Transport} from '../../src/sensor/types.js'
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import {seededRandom} from '../../src/engine/generator/random.js'
 
 describe('builder → decoder round trip', () => {
   it('2000 random frames decode field by field to their parameters', () => {
-    const next = mulberry32(2024)
+    const next = seededRandom(2024)
     const int = (limit: number) => Math.floor(next() * limit)
     const pick = <T>(values: readonly T[]): T => values[int(values.length)]!
     const decoder = new PacketDecoder()

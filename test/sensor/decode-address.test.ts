@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {ipv4Text, ipv6Text} from '../../src/sensor/decode/address.js'
+import {seededRandom} from '../../src/engine/generator/random.js'
 
 function groupsToBytes(groups: readonly number[]): Uint8Array {
   const bytes = new Uint8Array(16)
@@ -13,17 +14,6 @@ function groupsToBytes(groups: readonly number[]): Uint8Array {
     bytes[i * 2 + 1] = group & 0xff
   })
   return bytes
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('IPv4 text', () => {
@@ -36,7 +26,7 @@ describe('IPv4 text', () => {
   })
 
   it('100k random addresses, each looked up twice, always their own text', () => {
-    const next = mulberry32(7)
+    const next = seededRandom(7)
     const bytes = new Uint8Array(4)
     for (let i = 0; i < 100_000; i++) {
       for (let j = 0; j < 4; j++) bytes[j] = Math.floor(next() * 256)
@@ -84,7 +74,7 @@ describe('IPv6 text (RFC 5952)', () => {
   }
 
   it('random addresses with zero runs agree with the URL serializer', () => {
-    const next = mulberry32(11)
+    const next = seededRandom(11)
     for (let i = 0; i < 50_000; i++) {
       const groups = Array.from({length: 8}, () => (next() < 0.5 ? 0 : Math.floor(next() * 0x10000)))
       // Skip the IPv4-mapped prefix, where RFC 5952 and WHATWG differ on purpose.

@@ -17,6 +17,7 @@ import {
 import {PacketDecoder} from '../../src/sensor/decode/packet-decoder.js'
 import type {DecoderCounters} from '../../src/sensor/decode/packet-decoder.js'
 import type {RawFrame} from '../../src/sensor/types.js'
+import {seededRandom} from '../../src/engine/generator/random.js'
 
 interface Sample {
   name: string
@@ -140,21 +141,9 @@ describe('truncation', () => {
   }
 })
 
-/** Mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 describe('random corruption', () => {
   it('bit flips, byte overwrites and cuts of valid frames never throw and are all accounted', () => {
-    const next = random(0x5eed)
+    const next = seededRandom(0x5eed)
     const decoder = new PacketDecoder({fragmentTimeout: 5})
     for (let round = 0; round < 20_000; round++) {
       const sample = samples[round % samples.length]!
@@ -177,7 +166,7 @@ describe('random corruption', () => {
   })
 
   it('random bytes under every link type never throw', () => {
-    const next = random(42)
+    const next = seededRandom(42)
     const decoder = new PacketDecoder({verifyChecksums: false})
     const linkTypes = [0, 1, 101, 113, 228, 229, 12345]
     for (let round = 0; round < 20_000; round++) {
