@@ -21,8 +21,10 @@
 // (timed part of the single-event and latency runs), DSIEM_BENCH_CONNECTIONS (50),
 // DSIEM_BENCH_CLUSTER (0/1), DSIEM_BENCH_SIZES (100,1000), DSIEM_BENCH_SKIP_BUILD=1,
 // DSIEM_BENCH_CPU_PROFILE=<dir> (node --cpu-prof for our server processes),
-// DSIEM_BENCH_SERVER_NODE_FLAGS (e.g. "--trace-gc"), DSIEM_BENCH_KEEP=1 (keep the run directories:
-// server logs, outputs), DSIEM_PEER_BIN, DSIEM_PEER_START_EPS (per size, default "2000,500").
+// DSIEM_BENCH_SERVER_NODE_FLAGS (e.g. "--trace-gc"), DSIEM_BENCH_PIN_SERVER=<cpu> (our server
+// processes under `taskset -c <cpu>`; start the bench itself under taskset on the other CPU),
+// DSIEM_BENCH_KEEP=1 (keep the run directories: server logs, outputs), DSIEM_PEER_BIN,
+// DSIEM_PEER_START_EPS (per size, default "2000,500").
 //
 // The peer's sustained single-event rate is searched as the performance notes (§7.1) prescribe:
 // maxEPS = offered rate (upstream skips directive work when maxEPS exceeds what it can process), the

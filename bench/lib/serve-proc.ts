@@ -31,6 +31,11 @@ export function spawnLogged(
   options: {cwd: string; env?: NodeJS.ProcessEnv; logFile: string},
 ): ChildProcess {
   const fd = openSync(options.logFile, 'a')
+  const pin = process.env['DSIEM_BENCH_PIN_SERVER']
+  if (pin !== undefined) {
+    args = ['-c', pin, command, ...args]
+    command = 'taskset'
+  }
   try {
     return spawn(command, args, {
       cwd: options.cwd,
