@@ -62,9 +62,17 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
   // Injected modules replace the built-in ones by name; the others keep theirs.
   const modules = {...defaultModules(log), ...options.modules}
   const metrics = createMetrics(node)
-  const bus: EventBus = config.standalone
-    ? new MemoryBus()
-    : await connectNatsBus({url: config.natsUrl, mode: config.busMode, name: `dsiem-${node}`, log, metrics})
+  // Claimed before anything opens the alarm files or the store, so a second server is refused first.
+  writePidFile(config.dataDir)
+  let bus: EventBus
+  try {
+    bus = config.standalone
+      ? new MemoryBus()
+      : await connectNatsBus({url: config.natsUrl, mode: config.busMode, name: `dsiem-${node}`, log, metrics})
+  } catch (error) {
+    removePidFile(config.dataDir)
+    throw error
+  }
   const router = new HttpRouter()
   registerConfigRoutes(router, {configDir: config.configDir, writeable: config.writeableConfig, log})
   const ctx: RoleContext = {config, log, clock: options.clock ?? systemClock, bus, metrics, http: router}
@@ -88,6 +96,7 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
   } catch (error) {
     await stopRoles()
     await bus.close()
+    removePidFile(config.dataDir)
     throw error
   }
   registerHealthAndMetrics(router, {node, statuses: () => roles.map((r) => r.status()), bus, metrics})
@@ -97,20 +106,13 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
   } catch (error) {
     await stopRoles()
     await bus.close()
+    removePidFile(config.dataDir)
     throw listenError(config, error)
   }
 
   const mode = config.standalone ? 'standalone' : config.roles.join(',')
   const written = writeEffectiveConfig(config, mode)
   if (written.error !== undefined) log.warn(`cannot write ${written.file}: ${written.error}`)
-  try {
-    writePidFile(config.dataDir)
-  } catch (error) {
-    await server.close()
-    await stopRoles()
-    await bus.close()
-    throw error
-  }
   log.info(`dsiem serve started: roles ${mode}, listening on ${config.address}:${server.port}`, {
     bus: bus.mode,
     pid: process.pid,

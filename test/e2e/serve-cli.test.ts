@@ -327,5 +327,45 @@ describe(
         `never announced as started:\n${result.stdout}`,
       )
     })
+
+    it('a data dir another running server uses; a stale pid file is taken over', async () => {
+      const configDir = writeConfigDir({
+        dir: cleanup.dir('dsiem-e2e-shared-config-'),
+        directives: [PING_FLOOD_DIRECTIVE],
+      })
+      const dataDir = cleanup.dir('dsiem-e2e-shared-data-')
+      const {server} = await spawnStandalone(cleanup, configDir, dataDir)
+      const second = await runCliAsync([
+        'serve',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(await freePort()),
+        '--config-dir',
+        configDir,
+        '--data-dir',
+        dataDir,
+      ])
+      assert.equal(second.status, 4, second.stderr)
+      const escaped = dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `^dsiem: error: data dir ${escaped} is in use by another dsiem serve \\(pid ${server.pid}\\) \\(stop that one`,
+        ),
+      )
+      assert.equal(
+        readFileSync(pidFilePath(dataDir), 'utf8').trim(),
+        String(server.pid),
+        'the first keeps its pid file',
+      )
+      assert.equal(await server.stop(), 0)
+
+      // A pid file left by a process that is gone (a crash, a kill -9) does not block the next start.
+      writeFileSync(pidFilePath(dataDir), '999999999\n')
+      const {server: third} = await spawnStandalone(cleanup, configDir, dataDir)
+      assert.equal(readFileSync(pidFilePath(dataDir), 'utf8').trim(), String(third.pid))
+      assert.equal(await third.stop(), 0)
+    })
   },
 )

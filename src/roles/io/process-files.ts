@@ -1,5 +1,6 @@
 // Files a running `dsiem serve` leaves for its neighbours: a pid file (so `dsiem directive reload` can
-// signal it) and upstream's configs/dsiem_config.json (the effective settings, keys lower-cased, which
+// signal it, and so a second server on the same data dir is refused instead of interleaving its alarm
+// lines and store writes with the first one's) and upstream's configs/dsiem_config.json (the effective settings, keys lower-cased, which
 // the upstream web UI reads for its status and tag lists).
 
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -11,9 +12,39 @@ export function pidFilePath(dataDir: string): string {
   return path.join(dataDir, 'dsiem.pid')
 }
 
-/** Writes DATA_DIR/dsiem.pid; a data dir that cannot hold it is an EnvironmentError naming the file. */
+/** The pid in a pid file when that process is still alive, else undefined (no file, stale, garbage). */
+export function livePidIn(file: string): number | undefined {
+  let pid: number
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim())
+  } catch {
+    return undefined
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined
+  try {
+    process.kill(pid, 0)
+    return pid
+  } catch (error) {
+    // EPERM: alive, but owned by another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined
+  }
+}
+
+/**
+ * Claims DATA_DIR by writing DATA_DIR/dsiem.pid. A live dsiem in the same data dir is refused; a stale
+ * file (its process gone) is taken over. A data dir that cannot hold the file is an EnvironmentError
+ * naming it.
+ */
 export function writePidFile(dataDir: string): string {
   const file = pidFilePath(dataDir)
+  const other = livePidIn(file)
+  if (other !== undefined && other !== process.pid) {
+    throw new EnvironmentError(
+      `data dir ${dataDir} is in use by another dsiem serve (pid ${other})`,
+      'DSIEM_E_DATA_DIR_IN_USE',
+      {hint: 'stop that one, or give this one its own --data-dir (DSIEM_DATA_DIR)'},
+    )
+  }
   try {
     mkdirSync(dataDir, {recursive: true})
     writeFileSync(file, `${process.pid}\n`, {mode: 0o644})
