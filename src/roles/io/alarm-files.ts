@@ -10,9 +10,10 @@
 // holds the next one on `drained()` while a file is more than half full, so the queue limit is only
 // reached when writes stall or fail. Every lost line is counted and logged.
 
-import {chmodSync, closeSync, fchmodSync, mkdirSync, openSync, write, writeSync} from 'node:fs'
+import {chmodSync, closeSync, fchmodSync, mkdirSync, openSync, write} from 'node:fs'
 import path from 'node:path'
 import {serializeAlarm, serializeAlarmEvent, type Alarm} from '../../engine/index.js'
+import {writeAllSync} from './write-all.js'
 
 const SYNC_WRITE_MAX_BYTES = 64 * 1024
 
@@ -152,8 +153,7 @@ class LineFile {
    */
   private writeNow(buffer: Buffer): void {
     try {
-      let offset = 0
-      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset, buffer.length - offset)
+      writeAllSync(this.fd, buffer)
       this.written += this.writing
     } catch (error) {
       this.lost += this.writing

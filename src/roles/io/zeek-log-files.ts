@@ -4,9 +4,10 @@
 // passes 256 KiB, on `flush()` (the worker calls it every second) and on close. Files are opened only
 // when their first record arrives, as Zeek does, so an empty stream leaves no empty file behind.
 
-import {closeSync, mkdirSync, openSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync} from 'node:fs'
 import path from 'node:path'
 import {EnvironmentError} from '../../engine/errors.js'
+import {writeAllSync} from './write-all.js'
 
 const FLUSH_BYTES = 256 * 1024
 
@@ -87,8 +88,6 @@ export class ZeekLogDirectory {
     const text = log.pending.join('\n') + '\n'
     log.pending = []
     log.pendingBytes = 0
-    const bytes = Buffer.from(text, 'utf8')
-    let offset = 0
-    while (offset < bytes.length) offset += writeSync(log.fd, bytes, offset, bytes.length - offset)
+    writeAllSync(log.fd, Buffer.from(text, 'utf8'))
   }
 }
