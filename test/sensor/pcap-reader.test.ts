@@ -245,3 +245,22 @@ describe('pcap writer → reader round trips', () => {
     assert.equal(writer.frameCount, 0)
   })
 })
+
+describe('pcap writer: streaming', () => {
+  it('hands over the file in pieces with takeBytes(), byte for byte what toBuffer() gives at once', () => {
+    const whole = new PcapWriter({snaplen: 100})
+    const streamed = new PcapWriter({snaplen: 100})
+    const pieces: Uint8Array[] = []
+    for (let i = 0; i < 50; i++) {
+      const frame = Uint8Array.from({length: 20 + i * 3}, (_, k) => (i * 7 + k) & 0xff)
+      whole.add(1_700_000_000 + i * 0.25, frame, frame.length + 10)
+      streamed.add(1_700_000_000 + i * 0.25, frame, frame.length + 10)
+      if (i % 7 === 3) pieces.push(streamed.takeBytes())
+    }
+    assert.equal(streamed.bufferedBytes > 0, true, 'something left since the last take')
+    pieces.push(streamed.takeBytes())
+    assert.equal(streamed.bufferedBytes, 0)
+    assert.deepEqual(Buffer.concat(pieces), Buffer.from(whole.toBuffer()))
+    assert.equal(readCaptureBytes(Buffer.concat(pieces)).frames.length, 50)
+  })
+})

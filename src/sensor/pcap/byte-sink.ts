@@ -38,4 +38,13 @@ export class ByteSink {
   toBytes(): Uint8Array {
     return this.buffer.slice(0, this.length)
   }
+
+  /** Hands over everything written so far and starts empty again, keeping the buffer for reuse. */
+  drain(): Uint8Array {
+    const bytes = this.buffer.slice(0, this.length)
+    // `reserve` promises zero-filled space.
+    this.buffer.fill(0, 0, this.length)
+    this.length = 0
+    return bytes
+  }
 }

@@ -80,6 +80,19 @@ export class PcapWriter {
     return this.sink.toBytes()
   }
 
+  /** Bytes written since the writer was made or last drained. */
+  get bufferedBytes(): number {
+    return this.sink.length
+  }
+
+  /**
+   * Streaming use: the bytes written since the last call (the file header first), handed over to be
+   * appended to a file; the writer keeps going from there.
+   */
+  takeBytes(): Uint8Array {
+    return this.sink.drain()
+  }
+
   private addRecord(sec: number, frac: number, data: Uint8Array, wireLen: number): void {
     if (!Number.isInteger(sec) || sec < 0 || sec > MAX_UINT32)
       throw new RangeError(`pcap cannot store time ${sec}`)
