@@ -30,6 +30,7 @@ import {startBackendAnnouncer, type BackendAnnouncer} from './backend-membership
 import type {AlarmStore} from './alarm-store.js'
 import {pullConfig, type HttpGet} from './backend/config-pull.js'
 import {EventQueue, type DropReason, type FullPolicy} from './backend/event-queue.js'
+import {LOSS_LOG_WINDOW_MS, RateLimitedCounter} from './rate-limited-counter.js'
 import {OverloadSignal, type SignalTimers} from './backend/overload-signal.js'
 import type {BusSubscription, EventInterest, EventRoute} from './bus.js'
 import type {RoleContext} from './context.js'
@@ -159,41 +160,8 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** A log line that can fire per event: the first goes out at once, the rest as one summary per window. */
-class RateLimitedCounter {
-  private readonly windowMs: number
-  private readonly emit: (key: string, count: number, detail: string | undefined) => void
-  private readonly pending = new Map<string, {count: number; detail: string | undefined}>()
-  private lastEmitAt = -Infinity
-
-  constructor(windowMs: number, emit: (key: string, count: number, detail: string | undefined) => void) {
-    this.windowMs = windowMs
-    this.emit = emit
-  }
-
-  add(key: string, count: number, detail?: string): void {
-    const entry = this.pending.get(key)
-    if (entry === undefined) this.pending.set(key, {count, detail})
-    else {
-      entry.count += count
-      if (detail !== undefined) entry.detail = detail
-    }
-    this.flush(false)
-  }
-
-  flush(force: boolean): void {
-    if (this.pending.size === 0) return
-    const now = performance.now()
-    if (!force && now - this.lastEmitAt < this.windowMs) return
-    this.lastEmitAt = now
-    for (const [key, {count, detail}] of this.pending) this.emit(key, count, detail)
-    this.pending.clear()
-  }
-}
-
 const WATCHDOG_EVERY_MS = 10_000
 const QUEUE_REPORT_EVERY_MS = 30_000
-const LOSS_LOG_WINDOW_MS = 10_000
 /** A drop, or a lagging event, this recent makes the backend unhealthy. */
 const RECENT_MS = 10_000
 

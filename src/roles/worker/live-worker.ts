@@ -14,6 +14,7 @@ import {compileFilter} from '../io/bpf.js'
 import {frameAt, openCapture, type CaptureOptions, type LiveCapture} from '../io/capture.js'
 import {PcapDump} from '../io/pcap-dump.js'
 import {ZeekLogDirectory} from '../io/zeek-log-files.js'
+import {LOSS_LOG_WINDOW_MS, RateLimitedCounter} from '../rate-limited-counter.js'
 import type {RoleModule, RunningRole} from '../types.js'
 import {LogBatcher} from './log-batcher.js'
 import {sensorOutputTo} from './sensor-output.js'
@@ -55,20 +56,21 @@ export function createWorkerRole(dependencies: WorkerRoleDependencies = {}): Rol
         config.writePcap === undefined
           ? undefined
           : new PcapDump(config.writePcap, LINKTYPE.ETHERNET, config.snaplen)
-      let lastLossWarning = 0
       let captureFailed: string | undefined
+      const unsentLines = new RateLimitedCounter(LOSS_LOG_WINDOW_MS, (stream, count, reason) =>
+        log.warn(
+          `${count} ${stream} log lines not sent to central logging (kept in ${config.logDir}): ${reason}`,
+        ),
+      )
+      const unpublished = new RateLimitedCounter(LOSS_LOG_WINDOW_MS, (reason, count, message) =>
+        log.warn(`${count} sensor events not published (${reason}): ${message}`),
+      )
       const batcher =
         ctx.bus.mode === 'memory'
           ? undefined
           : new LogBatcher(ctx.bus, (stream, lines, reason) => {
               metrics.logLinesLost.inc(lines)
-              const now = Date.now()
-              if (now - lastLossWarning > 10_000) {
-                lastLossWarning = now
-                log.warn(
-                  `${lines} ${stream} log lines not sent to central logging (kept in ${config.logDir}): ${reason}`,
-                )
-              }
+              unsentLines.add(stream, lines, reason)
             })
       const publish = (event: NormalizedEvent): void => {
         try {
@@ -78,11 +80,7 @@ export function createWorkerRole(dependencies: WorkerRoleDependencies = {}): Rol
         } catch (error) {
           const reason = error instanceof BusUnavailableError ? 'bus_down' : 'rejected'
           metrics.eventsDropped.inc({reason})
-          const now = Date.now()
-          if (now - lastLossWarning > 10_000) {
-            lastLossWarning = now
-            log.warn(`sensor event not published (${reason}): ${(error as Error).message}`)
-          }
+          unpublished.add(reason, 1, (error as Error).message)
         }
       }
       const sensor = new Sensor({
@@ -121,6 +119,8 @@ export function createWorkerRole(dependencies: WorkerRoleDependencies = {}): Rol
         logs.flush()
         dump?.flush()
         batcher?.flush()
+        unsentLines.flush(false)
+        unpublished.flush(false)
         const stats = capture.stats()
         metrics.kernelPackets.set(stats.packets)
         metrics.kernelDrops.set(stats.drops)
@@ -158,6 +158,8 @@ export function createWorkerRole(dependencies: WorkerRoleDependencies = {}): Rol
           capture.close()
           sensor.finish()
           batcher?.flush()
+          unsentLines.flush(true)
+          unpublished.flush(true)
           logs.close()
           dump?.close()
           log.info('worker stopped', {packets: sensor.counters.frames, records: sensor.counters.records})
