@@ -4,6 +4,7 @@
 // standalone mode: no NATS), and NATS (src/roles/io/bus.ts) in routed or legacy mode.
 
 import type {NormalizedEvent} from '../engine/index.js'
+import type {LogPath} from '../sensor/types.js'
 
 /** The pre-filter keys of a backend's directives: which events it can possibly use. */
 export interface EventRoute {
@@ -98,8 +99,8 @@ export interface EventBus {
    * central logging. Throws BusUnavailableError when the bus cannot take it (the worker keeps its
    * local log files either way).
    */
-  publishLogBatch(stream: string, lines: string): void
-  subscribeLogBatches(handler: (stream: string, lines: string) => void): BusSubscription
+  publishLogBatch(stream: LogPath, lines: string): void
+  subscribeLogBatches(handler: (stream: LogPath, lines: string) => void): BusSubscription
   /** Resolves once everything published so far has reached the server. */
   flush(): Promise<void>
   close(): Promise<void>
@@ -159,7 +160,7 @@ export class MemoryBus implements EventBus {
   }>()
   private readonly overloadHandlers = new Set<(overloaded: boolean) => void>()
   private readonly backendHandlers = new Set<(announcement: BackendAnnouncement) => void>()
-  private readonly logHandlers = new Set<(stream: string, lines: string) => void>()
+  private readonly logHandlers = new Set<(stream: LogPath, lines: string) => void>()
   /** Last `up` announcement per instance, replayed to a late subscriber (what a query does on NATS). */
   private readonly announcements = new Map<string, BackendAnnouncement>()
   private closed = false
@@ -211,12 +212,12 @@ export class MemoryBus implements EventBus {
     return {unsubscribe: () => this.backendHandlers.delete(handler)}
   }
 
-  publishLogBatch(stream: string, lines: string): void {
+  publishLogBatch(stream: LogPath, lines: string): void {
     if (this.closed) throw new BusUnavailableError('the in-memory bus is closed')
     for (const handler of this.logHandlers) handler(stream, lines)
   }
 
-  subscribeLogBatches(handler: (stream: string, lines: string) => void): BusSubscription {
+  subscribeLogBatches(handler: (stream: LogPath, lines: string) => void): BusSubscription {
     this.logHandlers.add(handler)
     return {unsubscribe: () => this.logHandlers.delete(handler)}
   }

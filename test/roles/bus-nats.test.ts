@@ -629,3 +629,31 @@ describe('NATS bus: configuration', () => {
     }
   })
 })
+
+describe('NATS bus: worker log batches', () => {
+  const nats = useNatsServer()
+  const pool = busPool()
+  after(() => pool.closeAll())
+
+  it('publishes each stream on dsiem.logs.<stream>, readable by a plain subscriber and by subscribeLogBatches', async () => {
+    const observer = await pool.raw(nats.server.url)
+    const raw = rawCollect(observer, 'dsiem.logs.conn')
+    await observer.flush()
+    const listener = await pool.open(nats.server.url, 'routed')
+    await waitForStatus(listener, true)
+    const heard: [string, string][] = []
+    listener.subscribeLogBatches((stream, lines) => void heard.push([stream, lines]))
+    await listener.flush()
+    const worker = await pool.open(nats.server.url, 'routed')
+    await waitForStatus(worker, true)
+    worker.publishLogBatch('conn', '{"uid":"C1"}\n{"uid":"C2"}')
+    worker.publishLogBatch('dns', '{"uid":"C3"}')
+    await worker.flush()
+    await waitFor(() => raw.length === 1 && heard.length === 2, 'both deliveries')
+    assert.deepEqual(raw, [{subject: 'dsiem.logs.conn', text: '{"uid":"C1"}\n{"uid":"C2"}'}])
+    assert.deepEqual(heard.sort(), [
+      ['conn', '{"uid":"C1"}\n{"uid":"C2"}'],
+      ['dns', '{"uid":"C3"}'],
+    ])
+  })
+})

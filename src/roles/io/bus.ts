@@ -35,6 +35,7 @@ import {
   type EventHandler,
   type EventInterest,
 } from '../bus.js'
+import type {LogPath} from '../../sensor/types.js'
 import type {Logger} from './log.js'
 import type {Metrics} from './metrics.js'
 import {
@@ -746,7 +747,7 @@ class NatsBus implements EventBus {
     this.metrics?.published.inc()
   }
 
-  publishLogBatch(stream: string, lines: string): void {
+  publishLogBatch(stream: LogPath, lines: string): void {
     const nc = this.nc
     if (nc === undefined || !this.connected || this.closing) throw this.unavailable()
     try {
@@ -759,7 +760,7 @@ class NatsBus implements EventBus {
     this.metrics?.published.inc()
   }
 
-  subscribeLogBatches(handler: (stream: string, lines: string) => void): BusSubscription {
+  subscribeLogBatches(handler: (stream: LogPath, lines: string) => void): BusSubscription {
     return this.register([`${SUBJECTS.logsPrefix}.*`], (subject, data) => {
       handler(logStreamFromSubject(subject), decoder.decode(data))
     })

@@ -9,6 +9,7 @@
 // whitespace, and must not be empty).
 
 import {createHash} from 'node:crypto'
+import type {LogPath} from '../../sensor/types.js'
 
 export const LEGACY_SUBJECTS = {
   events: 'dsiem_events',
@@ -26,14 +27,14 @@ export const SUBJECTS = {
   logsPrefix: `${SUBJECT_PREFIX}.logs`,
 } as const
 
-/** The subject a worker publishes one log stream's line batches on. */
-export function logStreamSubject(stream: string): string {
-  return `${SUBJECTS.logsPrefix}.${subjectToken(stream).slice(1)}`
+/** The subject a worker publishes one log stream's line batches on (stream names are subject-safe words). */
+export function logStreamSubject(stream: LogPath): string {
+  return `${SUBJECTS.logsPrefix}.${stream}`
 }
 
-/** The log stream a `dsiem.logs.<token>` subject carries. */
-export function logStreamFromSubject(subject: string): string {
-  return Buffer.from(subject.slice(SUBJECTS.logsPrefix.length + 1), 'base64url').toString('utf8')
+/** The log stream a `dsiem.logs.<stream>` subject carries. */
+export function logStreamFromSubject(subject: string): LogPath {
+  return subject.slice(SUBJECTS.logsPrefix.length + 1) as LogPath
 }
 
 const MAX_PLAIN_TOKEN_BYTES = 192

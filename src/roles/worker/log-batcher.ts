@@ -15,12 +15,12 @@ interface PendingStream {
 
 export class LogBatcher {
   private readonly bus: EventBus
-  private readonly pending = new Map<string, PendingStream>()
-  private readonly onLost: (stream: string, lines: number, reason: string) => void
+  private readonly pending = new Map<LogPath, PendingStream>()
+  private readonly onLost: (stream: LogPath, lines: number, reason: string) => void
   published = 0
   lost = 0
 
-  constructor(bus: EventBus, onLost: (stream: string, lines: number, reason: string) => void) {
+  constructor(bus: EventBus, onLost: (stream: LogPath, lines: number, reason: string) => void) {
     this.bus = bus
     this.onLost = onLost
   }
@@ -37,7 +37,7 @@ export class LogBatcher {
     for (const [stream, entry] of this.pending) this.send(stream, entry)
   }
 
-  private send(stream: string, entry: PendingStream): void {
+  private send(stream: LogPath, entry: PendingStream): void {
     if (entry.lines.length === 0) return
     const lines = entry.lines
     entry.lines = []
