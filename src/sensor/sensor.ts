@@ -58,13 +58,12 @@ export class Sensor {
   private nextHousekeeping = Number.NEGATIVE_INFINITY
   private networkTime = 0
   private finished = false
-  private readonly counts: SensorCounters = {
+  private readonly counts: Omit<SensorCounters, 'weirdsSuppressed'> = {
     frames: 0,
     bytes: 0,
     notAnalysed: 0,
     records: {},
     events: 0,
-    weirdsSuppressed: 0,
   }
 
   constructor(options: SensorOptions) {
@@ -121,8 +120,7 @@ export class Sensor {
   }
 
   get counters(): Readonly<SensorCounters> {
-    this.counts.weirdsSuppressed = this.weirds.suppressed
-    return this.counts
+    return {...this.counts, weirdsSuppressed: this.weirds.suppressed}
   }
 
   /** Network time: the newest packet timestamp seen (or the time last passed to advance()). */
