@@ -29,13 +29,24 @@ export interface AlarmQuery {
   limit?: number
 }
 
-export interface AlarmStore {
+/**
+ * What the backend needs of a store: upserts queued without waiting, written on request, and a close
+ * that finishes the writes. The SQLite store (io/state.ts) does it synchronously; the server's writer
+ * thread (io/alarm-store-thread.ts) with promises, so no commit ever runs on the event loop.
+ */
+export interface AlarmWriter {
   /**
    * Queues an alarm line for storage (written in batched transactions). Upstream's rule: an update
    * with lower risk than stored, or equal risk and an older update_time, is dropped; otherwise every
    * field but status and tag is replaced.
    */
   upsert(alarm: Alarm): void
+  /** Writes everything queued; a promise settles once it is committed (or its failure reported). */
+  flush(): void | Promise<void>
+  close(): void | Promise<void>
+}
+
+export interface AlarmStore extends AlarmWriter {
   /** Writes everything queued. */
   flush(): void
   list(query?: AlarmQuery): StoredAlarm[]

@@ -27,7 +27,7 @@ import {
 } from '../engine/index.js'
 import {AlarmEnricher} from './alarm-enricher.js'
 import {startBackendAnnouncer, type BackendAnnouncer} from './backend-membership.js'
-import type {AlarmStore} from './alarm-store.js'
+import type {AlarmWriter} from './alarm-store.js'
 import {pullConfig, type HttpGet} from './backend/config-pull.js'
 import {EventQueue, type DropReason, type FullPolicy} from './backend/event-queue.js'
 import {LOSS_LOG_WINDOW_MS, RateLimitedCounter} from './rate-limited-counter.js'
@@ -53,14 +53,15 @@ import type {RoleModule, RoleStatus, RunningRole} from './types.js'
 
 export interface BackendOptions {
   /**
-   * Opens the alarm store alarm lines also go to (e.g. `openAlarmStore` of io/state.ts); the backend
-   * owns it: flushed and closed on stop. Without it (and without `alarmStore`) only files are written.
+   * Opens the alarm store alarm lines also go to (the server passes `openAlarmStoreThread` of
+   * io/alarm-store-thread.ts); the backend owns it: flushed and closed on stop. Without it (and without
+   * `alarmStore`) only files are written.
    */
-  openAlarmStore?: (file: string) => AlarmStore
+  openAlarmStore?: (file: string) => AlarmWriter
   /** Where `openAlarmStore` opens; default DATA_DIR/dsiem.db. */
   alarmStorePath?: string
   /** An already open store shared with other roles: flushed on stop, not closed. */
-  alarmStore?: AlarmStore
+  alarmStore?: AlarmWriter
   /** Backlog (alarm) ids; default random 9-character ids as upstream. */
   newId?: IdGenerator
   /** Timers of the overload signal (tests). */
@@ -218,9 +219,8 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
   })
   // Opened last (see openOutputs below), once nothing else can fail start-up.
   let files!: AlarmFiles
-  let ownedStore: AlarmStore | undefined
-  let store: AlarmStore | undefined
-  let storeDirty = false
+  let ownedStore: AlarmWriter | undefined
+  let store: AlarmWriter | undefined
   const storeErrors = new RateLimitedCounter(LOSS_LOG_WINDOW_MS, (_key, count, detail) =>
     log.error(`alarm store update failed (${count} time(s))`, {error: detail}),
   )
@@ -232,16 +232,15 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     if (store === undefined) return
     try {
       store.upsert(alarm)
-      storeDirty = true
     } catch (error) {
       storeErrors.add('upsert', 1, messageOf(error))
     }
   }
-  const flushStore = (): void => {
-    if (store === undefined || !storeDirty) return
-    storeDirty = false
+  /** Writes what the store has queued; resolves once it is written (or the failure is counted). */
+  const flushStore = async (): Promise<void> => {
+    if (store === undefined) return
     try {
-      store.flush()
+      await store.flush()
     } catch (error) {
       storeErrors.add('flush', 1, messageOf(error))
     }
@@ -401,7 +400,7 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     lastProcessed = queue.processed
     lastTickAt = now
     if (halfFull() || tooOld(queue.oldestAgeMs())) overload.trigger()
-    flushStore()
+    void flushStore()
     dropLog.flush(false)
     lossLog.flush(false)
     storeErrors.flush(false)
@@ -459,7 +458,7 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     subscribe()
   } catch (error) {
     await files.close()
-    ownedStore?.close()
+    await ownedStore?.close()
     throw error
   }
   overload.start()
@@ -537,13 +536,13 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
       await enricher.close()
       overload.stop()
       await files.close()
-      flushStore()
+      await flushStore()
       dropLog.flush(true)
       lossLog.flush(true)
       storeErrors.flush(true)
       if (ownedStore !== undefined) {
         try {
-          ownedStore.close()
+          await ownedStore.close()
         } catch (error) {
           log.error(`closing the alarm store failed: ${messageOf(error)}`)
         }
@@ -587,7 +586,7 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     await queue.drain(2 ** 31 - 1)
     await enricher.idle()
     await files.drained()
-    flushStore()
+    await flushStore()
   }
 
   return {name: 'backend', status, stop, reload, settle, engine}

@@ -17,7 +17,7 @@ import {connectNatsBus} from './io/bus.js'
 import {createLogger, type Logger, type LogLevel} from './io/log.js'
 import {createMetrics} from './io/metrics.js'
 import {removePidFile, writeEffectiveConfig, writePidFile} from './io/process-files.js'
-import {openAlarmStore} from './io/state.js'
+import {openAlarmStoreThread} from './io/alarm-store-thread.js'
 import type {ServeConfig} from './serve-config.js'
 import type {RoleModule, RoleName, RoleStatus, RunningRole} from './types.js'
 import {createWorkerRole} from './worker/live-worker.js'
@@ -46,7 +46,7 @@ function defaultModules(log: Logger): Partial<Record<RoleName, RoleModule>> {
   return {
     backend: createBackendRole({
       openAlarmStore: (file) =>
-        openAlarmStore(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
+        openAlarmStoreThread(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
     }),
     frontend: frontendRole,
     worker: createWorkerRole(),
