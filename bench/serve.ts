@@ -23,7 +23,7 @@
 // DSIEM_BENCH_CPU_PROFILE=<dir> (node --cpu-prof for our server processes),
 // DSIEM_BENCH_SERVER_NODE_FLAGS (e.g. "--trace-gc"), DSIEM_BENCH_PIN_SERVER=<cpu> (our server
 // processes under `taskset -c <cpu>`; start the bench itself under taskset on the other CPU),
-// DSIEM_BENCH_KEEP=1 (keep the run directories: server logs, outputs), DSIEM_PEER_BIN,
+// DSIEM_BENCH_OPEN_RATE=<events/s> (only the latency runs, at that rate), DSIEM_BENCH_KEEP=1 (keep the run directories: server logs, outputs), DSIEM_PEER_BIN,
 // DSIEM_PEER_START_EPS (per size, default "2000,500").
 //
 // The peer's sustained single-event rate is searched as the performance notes (§7.1) prescribe:
@@ -98,6 +98,8 @@ const PEER_BIN = process.env['DSIEM_PEER_BIN'] ?? ''
 const PEER_START_EPS = envList('DSIEM_PEER_START_EPS', [2000, 500])
 const PEER_STEP_SECONDS = QUICK ? 3 : 6
 const PEER_MAX_STEPS = 8
+/** Only the latency runs, at this offered rate (for working on the tail; no throughput figures). */
+const OPEN_RATE = process.env['DSIEM_BENCH_OPEN_RATE'] ? envNumber('DSIEM_BENCH_OPEN_RATE', 1) : undefined
 const CPU_PROFILE_DIR = process.env['DSIEM_BENCH_CPU_PROFILE']
 const SERVER_NODE_FLAGS = (process.env['DSIEM_BENCH_SERVER_NODE_FLAGS'] ?? '')
   .split(' ')
@@ -169,6 +171,8 @@ interface RunResult {
   /** Accepted events / (run + drain) seconds: the sustained end-to-end rate. */
   eventsPerSecond: number
   processes: (ProcessFigures & {cpuMicrosPerEvent: number})[]
+  /** From the server's start to the end of the drain. */
+  wallSeconds: number
   generatorCpuSeconds: number
   /**
    * Share of the machine's CPU (all cores) used during the run by processes other than the system
@@ -347,6 +351,7 @@ async function runCase(
     return {
       ...figures,
       cpuSeconds: round(cpu, 2),
+      runQueueWaitSeconds: round(figures.runQueueWaitSeconds - (before[i]?.runQueueWaitSeconds ?? 0), 3),
       cpuMicrosPerEvent: round((cpu * 1e6) / Math.max(1, accepted), 1),
     }
   })
@@ -366,6 +371,7 @@ async function runCase(
     acceptedPerSecond: round(measuredAccepted / measuredSeconds),
     eventsPerSecond: round(measuredAccepted / (measuredSeconds + drainSeconds)),
     processes,
+    wallSeconds: round(wallSeconds, 2),
     generatorCpuSeconds: round(load.cpuSeconds, 2),
     otherLoadPercent: round(
       (100 *
@@ -406,7 +412,11 @@ function describeRun(r: RunResult): string {
     line +=
       `\n${' '.repeat(24)}at ${fmt(r.offeredRate ?? 0)} ev/s offered: event→alarm p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms, ` +
       `p999 ${a.p999Ms} ms, max ${a.maxMs} ms (${fmt(a.samples)} alarm lines); event→alarm-event p50 ${e.p50Ms} ms, ` +
-      `p99 ${e.p99Ms} ms (${fmt(e.samples)}); HTTP answer p50 ${round(r.responseMs?.p50 ?? 0, 2)} ms, p99 ${round(r.responseMs?.p99 ?? 0, 2)} ms; send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms`
+      `p99 ${e.p99Ms} ms (${fmt(e.samples)}); HTTP answer p50 ${round(r.responseMs?.p50 ?? 0, 2)} ms, p99 ${round(r.responseMs?.p99 ?? 0, 2)} ms; send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms` +
+      `\n${' '.repeat(24)}waiting for a CPU (main thread, share of the run): ` +
+      r.processes
+        .map((p) => `${p.name} ${round((100 * p.runQueueWaitSeconds) / r.wallSeconds, 1)}%`)
+        .join(', ')
   }
   if (r.otherLoadPercent >= 5) {
     line += `\n${' '.repeat(24)}warning: other processes used ${r.otherLoadPercent}% of the machine's CPU during this run`
@@ -472,12 +482,16 @@ async function main(): Promise<void> {
     }
 
     for (const size of SIZES) {
+      if (OPEN_RATE !== undefined) {
+        log(await runCase(ctx, 'standalone', size, 'open', {rate: OPEN_RATE}))
+        continue
+      }
       const single = await runCase(ctx, 'standalone', size, 'single')
       log(single)
       log(await runCase(ctx, 'standalone', size, 'bulk'))
       log(await runCase(ctx, 'standalone', size, 'open', {rate: single.eventsPerSecond / 2}))
     }
-    if (cluster) {
+    if (cluster && OPEN_RATE === undefined) {
       for (const size of SIZES) {
         log(await runCase(ctx, 'cluster', size, 'single'))
         log(await runCase(ctx, 'cluster', size, 'bulk'))

@@ -1,7 +1,7 @@
 // The load generator of `bench:serve`, run as a child process of its own (so it shares the machine's
 // cores with the system under test, as a shipper on the same box would). It reads the NDJSON event
-// file and the lane file, opens one keep-alive HTTP/1.1 connection per lane (undici Client, no
-// pipelining) and sends every event on the lane of its source address, in file order per lane:
+// file and the lane file, opens one keep-alive HTTP/1.1 connection per lane (http-lane.ts: raw
+// socket, no pipelining) and sends every event on the lane of its source address, in file order per lane:
 //
 // - single: closed loop, one event per POST /events per connection, until the time is up;
 // - bulk:   closed loop, NDJSON batches (lines of one lane) per POST /events/bulk;
@@ -12,7 +12,7 @@
 // Usage: node --import tsx bench/lib/serve-load.ts '<LoadConfig as JSON>'; prints `RESULT <json>`.
 
 import {readFileSync, writeFileSync} from 'node:fs'
-import {Client} from 'undici'
+import {HttpLane, PostEncoder} from './http-lane.js'
 import {monotonicMs} from './serve-proc.js'
 
 export interface LoadConfig {
@@ -71,41 +71,6 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 }
 
-/**
- * One POST through undici's dispatcher API: a fifth less client CPU per request than `request()`
- * (no body stream, no promise per chunk), which leaves more of the shared cores to the server.
- */
-function post(
-  client: Client,
-  path: string,
-  body: Buffer,
-  headers: Record<string, string>,
-  keepBody: boolean,
-): Promise<{status: number; text: string}> {
-  return new Promise((resolve, reject) => {
-    let status = 0
-    let chunks: Buffer[] | undefined
-    client.dispatch(
-      {method: 'POST', path, body, headers},
-      {
-        onRequestStart() {},
-        onResponseStart(_controller, statusCode) {
-          status = statusCode
-        },
-        onResponseData(_controller, chunk) {
-          if (keepBody) (chunks ??= []).push(chunk)
-        },
-        onResponseEnd() {
-          resolve({status, text: chunks === undefined ? '' : Buffer.concat(chunks).toString('utf8')})
-        },
-        onResponseError(_controller, error) {
-          reject(error)
-        },
-      },
-    )
-  })
-}
-
 async function main(config: LoadConfig): Promise<LoadResult> {
   const file = readFileSync(config.eventsFile)
   const hashes = new Uint32Array(new Uint8Array(readFileSync(config.lanesFile)).buffer)
@@ -126,11 +91,11 @@ async function main(config: LoadConfig): Promise<LoadResult> {
   for (let i = 0; i < total; i++) laneEvents[hashes[i]! % laneCount]!.push(i)
   const laneSent = new Array<number>(laneCount).fill(0)
 
-  const origin = new URL(config.url).origin
-  const clients = Array.from(
-    {length: laneCount},
-    () => new Client(origin, {pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000}),
-  )
+  const url = new URL(config.url)
+  const lanes = Array.from({length: laneCount}, () => new HttpLane(url.hostname, Number(url.port || 80)))
+  await Promise.all(lanes.map((lane) => lane.connected()))
+  const singleRequests = new PostEncoder(url.host, config.singlePath, 'application/json')
+  const bulkRequests = new PostEncoder(url.host, '/events/bulk', 'application/x-ndjson')
   const byStatus: Record<string, number> = {}
   let sent = 0
   let accepted = 0
@@ -143,24 +108,23 @@ async function main(config: LoadConfig): Promise<LoadResult> {
     byStatus[status] = (byStatus[status] ?? 0) + n
   }
   const line = (i: number): Buffer => file.subarray(starts[i]!, starts[i + 1]! - 1)
-  const jsonHeaders = {'content-type': 'application/json'}
-  const ndjsonHeaders = {'content-type': 'application/x-ndjson'}
 
-  const postOne = async (client: Client, i: number): Promise<boolean> => {
-    try {
-      const {status} = await post(client, config.singlePath, line(i), jsonHeaders, false)
+  /** Sends event i alone; `then` learns whether it was answered 200. */
+  const postOne = (lane: HttpLane, i: number, then: (ok: boolean) => void): void => {
+    lane.send(singleRequests.encode(line(i)), false, (status, _body, error) => {
+      if (error !== undefined) {
+        transportErrors++
+        noteError(`event ${i}: ${error.message}`)
+        return then(false)
+      }
       countStatus(status)
       if (status === 200) {
         accepted++
-        return true
+        return then(true)
       }
       noteError(`HTTP ${status} for event ${i}`)
-      return false
-    } catch (error) {
-      transportErrors++
-      noteError(`event ${i}: ${(error as Error).message}`)
-      return false
-    }
+      then(false)
+    })
   }
 
   const cpuStart = process.cpuUsage()
@@ -174,38 +138,55 @@ async function main(config: LoadConfig): Promise<LoadResult> {
 
   if (config.mode === 'single') {
     await Promise.all(
-      clients.map(async (client, lane) => {
-        const events = laneEvents[lane]!
-        for (let k = 0; k < events.length && monotonicMs() < deadline; k++) {
-          sent++
-          laneSent[lane]!++
-          if (!(await postOne(client, events[k]!))) return
-        }
-      }),
+      lanes.map(
+        (client, lane) =>
+          new Promise<void>((resolve) => {
+            const events = laneEvents[lane]!
+            let k = 0
+            const next = (ok: boolean): void => {
+              if (!ok || k >= events.length || monotonicMs() >= deadline) return resolve()
+              sent++
+              laneSent[lane]!++
+              postOne(client, events[k++]!, next)
+            }
+            next(true)
+          }),
+      ),
     )
   } else if (config.mode === 'bulk') {
+    const postBatch = (lane: HttpLane, batch: readonly number[]): Promise<boolean> =>
+      new Promise((resolve) => {
+        const body = bulkRequests.encode(batch.map((i) => file.subarray(starts[i]!, starts[i + 1]!)))
+        lane.send(body, true, (status, answerBody, error) => {
+          if (error !== undefined) {
+            transportErrors++
+            noteError(`bulk: ${error.message}`)
+            return resolve(false)
+          }
+          countStatus(status, batch.length)
+          const text = answerBody?.toString('utf8') ?? ''
+          let answer: {accepted?: number}
+          try {
+            answer = JSON.parse(text) as {accepted?: number}
+          } catch {
+            answer = {}
+          }
+          accepted += answer.accepted ?? 0
+          if (status !== 200 || answer.accepted !== batch.length) {
+            noteError(`bulk HTTP ${status}: ${text.slice(0, 300)}`)
+            return resolve(false)
+          }
+          resolve(true)
+        })
+      })
     await Promise.all(
-      clients.map(async (client, lane) => {
+      lanes.map(async (client, lane) => {
         const events = laneEvents[lane]!
         for (let k = 0; k < events.length && monotonicMs() < deadline; k += config.batchLines) {
           const batch = events.slice(k, k + config.batchLines)
-          const body = Buffer.concat(batch.map((i) => file.subarray(starts[i]!, starts[i + 1]!)))
           sent += batch.length
           laneSent[lane]! += batch.length
-          try {
-            const {status, text} = await post(client, '/events/bulk', body, ndjsonHeaders, true)
-            countStatus(status, batch.length)
-            const answer = JSON.parse(text) as {accepted?: number; rejected?: number; errors?: unknown[]}
-            accepted += answer.accepted ?? 0
-            if (status !== 200 || answer.accepted !== batch.length) {
-              noteError(`bulk HTTP ${status}: ${text.slice(0, 300)}`)
-              return
-            }
-          } catch (error) {
-            transportErrors++
-            noteError(`bulk: ${(error as Error).message}`)
-            return
-          }
+          if (!(await postBatch(client, batch))) return
         }
       }),
     )
@@ -215,7 +196,8 @@ async function main(config: LoadConfig): Promise<LoadResult> {
     const lags = new Float64Array(total)
     const intervalMs = 1000 / config.rate
     const responseTimes: number[] = []
-    const pending: Promise<boolean>[] = []
+    let answered = 0
+    let allAnswered = (): void => {}
     let next = 0
     while (next < total) {
       const now = monotonicMs()
@@ -227,16 +209,14 @@ async function main(config: LoadConfig): Promise<LoadResult> {
         lags[i] = at - (startMs + i * intervalMs)
         sent++
         laneSent[lane]!++
-        pending.push(
-          postOne(clients[lane]!, i).then((ok) => {
-            if (at >= warmupEndMs) responseTimes.push(monotonicMs() - at)
-            return ok
-          }),
-        )
+        postOne(lanes[lane]!, i, () => {
+          if (at >= warmupEndMs) responseTimes.push(monotonicMs() - at)
+          if (++answered === total) allAnswered()
+        })
       }
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
-    await Promise.all(pending)
+    if (answered < total) await new Promise<void>((resolve) => (allAnswered = resolve))
     writeFileSync(config.sendTimesFile, new Uint8Array(sendTimes.buffer))
     const sorted = lags.slice(0, sent).sort()
     scheduleLagMs = {
@@ -255,7 +235,7 @@ async function main(config: LoadConfig): Promise<LoadResult> {
   const endMs = monotonicMs()
   clearTimeout(warmupTimer)
   const cpu = process.cpuUsage(cpuStart)
-  await Promise.all(clients.map((client) => client.close().catch(() => undefined)))
+  for (const lane of lanes) lane.close()
   return {
     mode: config.mode,
     connections: laneCount,

@@ -10,26 +10,34 @@
 // starts), so latency = arrival of the alarm line − send time of that event. Every alarm-event line
 // also gives an event → alarm-event latency.
 
-import {closeSync, existsSync, openSync, readSync, watch, type FSWatcher} from 'node:fs'
+import {closeSync, existsSync, openSync, readFileSync, readSync, watch, type FSWatcher} from 'node:fs'
 import path from 'node:path'
 import type {RiskClass} from '../../src/engine/index.js'
 import {monotonicMs} from './serve-proc.js'
 import {directiveIdOfSid, type FileOutcome} from './serve-workload.js'
 
 const CHUNK_BYTES = 1 << 20
+/** The safety-net poll; inotify normally wakes the watcher first. */
+const POLL_MS = 5
 
+/**
+ * Tails one file while the system runs, recording only when each line arrived: a read counts the
+ * newlines in a reused buffer and notes the time once per line, so the watcher allocates nothing per
+ * line and its own garbage collection cannot delay a reading. The lines themselves are read back from
+ * the file and parsed after the run (`finish`).
+ */
 class LineTail {
   private fd: number | undefined
   private offset = 0
-  private rest = ''
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES)
   readonly file: string
-  private readonly onLine: (line: string, atMs: number) => void
+  private times = new Float64Array(1 << 16)
+  /** Complete lines seen so far. */
+  lines = 0
   bytes = 0
 
-  constructor(file: string, onLine: (line: string, atMs: number) => void) {
+  constructor(file: string) {
     this.file = file
-    this.onLine = onLine
   }
 
   /** Reads what was appended since the last call; returns whether anything was. */
@@ -46,19 +54,32 @@ class LineTail {
       any = true
       this.offset += n
       this.bytes += n
-      const text = this.rest + this.buffer.toString('utf8', 0, n)
-      let start = 0
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        if (nl > start) this.onLine(text.slice(start, nl), at)
-        start = nl + 1
+      for (let nl = this.buffer.indexOf(10, 0); nl !== -1 && nl < n; nl = this.buffer.indexOf(10, nl + 1)) {
+        if (this.lines === this.times.length) {
+          const grown = new Float64Array(this.times.length * 2)
+          grown.set(this.times)
+          this.times = grown
+        }
+        this.times[this.lines++] = at
       }
-      this.rest = text.slice(start)
+    }
+  }
+
+  /** Hands every complete line read so far to `onLine` with its arrival time. */
+  finish(onLine: (line: string, atMs: number) => void): void {
+    if (this.fd === undefined) return
+    const text = readFileSync(this.file, 'utf8')
+    let start = 0
+    for (let k = 0; k < this.lines; k++) {
+      const nl = text.indexOf('\n', start)
+      if (nl < 0) break
+      if (nl > start) onLine(text.slice(start, nl), this.times[k]!)
+      start = nl + 1
     }
   }
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd)
-    this.fd = undefined
   }
 }
 
@@ -96,6 +117,8 @@ export interface OutputReport {
 
 export class OutputWatcher {
   private readonly tails: LineTail[]
+  private readonly alarmEventsTail: LineTail
+  private readonly alarmsTail: LineTail
   private readonly watcher: FSWatcher | undefined
   private readonly timer: NodeJS.Timeout
   readonly alarmEvents: AlarmEventLine[] = []
@@ -104,10 +127,9 @@ export class OutputWatcher {
   lastArrivalMs = 0
 
   constructor(logsDir: string) {
-    this.tails = [
-      new LineTail(path.join(logsDir, 'siem_alarm_events.json'), (line, at) => this.onAlarmEvent(line, at)),
-      new LineTail(path.join(logsDir, 'siem_alarms.json'), (line, at) => this.onAlarm(line, at)),
-    ]
+    this.alarmEventsTail = new LineTail(path.join(logsDir, 'siem_alarm_events.json'))
+    this.alarmsTail = new LineTail(path.join(logsDir, 'siem_alarms.json'))
+    this.tails = [this.alarmEventsTail, this.alarmsTail]
     let watcher: FSWatcher | undefined
     try {
       watcher = watch(logsDir, () => this.poll())
@@ -115,7 +137,7 @@ export class OutputWatcher {
       watcher = undefined // not there yet: the poll still finds the files
     }
     this.watcher = watcher
-    this.timer = setInterval(() => this.poll(), 2)
+    this.timer = setInterval(() => this.poll(), POLL_MS)
   }
 
   poll(): void {
@@ -127,10 +149,13 @@ export class OutputWatcher {
     return this.tails.reduce((sum, tail) => sum + tail.bytes, 0)
   }
 
+  /** Stops watching and parses every line read (the outcome and latencies need this first). */
   close(): void {
     clearInterval(this.timer)
     this.watcher?.close()
     this.poll()
+    this.alarmEventsTail.finish((line, at) => this.onAlarmEvent(line, at))
+    this.alarmsTail.finish((line, at) => this.onAlarm(line, at))
     for (const tail of this.tails) tail.close()
   }
 

@@ -100,6 +100,18 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/**
+ * Seconds the process's main thread (the event loop) spent runnable but waiting for a CPU, from
+ * /proc/<pid>/schedstat: on a shared two-core box this is where much of a latency tail comes from.
+ */
+export function runQueueWaitSecondsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9
+  } catch {
+    return Number.NaN
+  }
+}
+
 /** CPU seconds the whole machine spent busy so far (all cores, from the first line of /proc/stat). */
 export function machineBusySeconds(): number {
   if (clockTicks === undefined) cpuSecondsOf(process.pid)

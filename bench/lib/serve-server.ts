@@ -18,6 +18,7 @@ import {request} from 'undici'
 import {startNatsServer, type RunningNatsServer} from '../../src/roles/io/nats-server.js'
 import {
   cpuSecondsOf,
+  runQueueWaitSecondsOf,
   freePort,
   hasExited,
   memoryOf,
@@ -34,6 +35,8 @@ export type SystemKind = 'standalone' | 'cluster' | 'peer'
 export interface ProcessFigures extends MemoryFigures {
   readonly name: string
   readonly cpuSeconds: number
+  /** The main thread's time runnable but waiting for a CPU, so far. */
+  readonly runQueueWaitSeconds: number
 }
 
 export interface RunningSystem {
@@ -185,6 +188,7 @@ export async function startStandalone(options: OursOptions): Promise<RunningSyst
       {
         name: 'dsiem',
         cpuSeconds: cpuSecondsOf(child.pid!),
+        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
         ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
       },
     ],
@@ -279,11 +283,13 @@ export async function startCluster(options: OursOptions): Promise<RunningSystem>
       ...children.map(({name, child}) => ({
         name: name.replace('dsiem ', ''),
         cpuSeconds: cpuSecondsOf(child.pid!),
+        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
         ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
       })),
       {
         name: 'nats-server',
         cpuSeconds: cpuSecondsOf(nats.pid),
+        runQueueWaitSeconds: runQueueWaitSecondsOf(nats.pid),
         ...(memoryOf(nats.pid) ?? {rssMiB: 0, peakRssMiB: 0}),
       },
     ],
@@ -375,6 +381,7 @@ export async function startPeer(options: PeerOptions): Promise<RunningSystem> {
       {
         name: 'dsiem (Go)',
         cpuSeconds: cpuSecondsOf(child.pid!),
+        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
         ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
       },
     ],
