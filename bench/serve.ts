@@ -5,7 +5,8 @@
 //
 // - single-event POST /events, closed loop on 50 keep-alive connections: sustained events/s;
 // - bulk POST /events/bulk, 1000-line NDJSON batches on 4 connections: sustained events/s;
-// - event → alarm latency p50/p99/p999, open loop at half the single-event rate;
+// - event → alarm latency p50/p99/p999, open loop at half the single-event rate, three times (the
+//   goal takes the median p99, as the performance notes prescribe);
 // - the server's peak RSS (VmHWM) and CPU time per event, and the other load on the machine.
 //
 // Every run starts with a warm-up (JIT, connections, heap growth; 3 s, bulk 1 s, latency 5 s) that is
@@ -23,7 +24,8 @@
 // DSIEM_BENCH_CPU_PROFILE=<dir> (node --cpu-prof for our server processes),
 // DSIEM_BENCH_SERVER_NODE_FLAGS (e.g. "--trace-gc"), DSIEM_BENCH_PIN_SERVER=<cpu> (our server
 // processes under `taskset -c <cpu>`; start the bench itself under taskset on the other CPU),
-// DSIEM_BENCH_OPEN_RATE=<events/s> (only the latency runs, at that rate), DSIEM_BENCH_KEEP=1 (keep the run directories: server logs, outputs), DSIEM_PEER_BIN,
+// DSIEM_BENCH_LATENCY_REPEATS (3; the median p99 counts), DSIEM_BENCH_OPEN_RATE=<events/s> (only
+// the latency runs, at that rate), DSIEM_BENCH_KEEP=1 (keep the run directories: server logs, outputs), DSIEM_PEER_BIN,
 // DSIEM_PEER_START_EPS (per size, default "2000,500").
 //
 // The peer's sustained single-event rate is searched as the performance notes (§7.1) prescribe:
@@ -98,6 +100,8 @@ const PEER_BIN = process.env['DSIEM_PEER_BIN'] ?? ''
 const PEER_START_EPS = envList('DSIEM_PEER_START_EPS', [2000, 500])
 const PEER_STEP_SECONDS = QUICK ? 3 : 6
 const PEER_MAX_STEPS = 8
+/** Latency runs per system and size; the goal and the ratio use the median p99. */
+const LATENCY_REPEATS = Math.round(envNumber('DSIEM_BENCH_LATENCY_REPEATS', QUICK ? 1 : 3))
 /** Only the latency runs, at this offered rate (for working on the tail; no throughput figures). */
 const OPEN_RATE = process.env['DSIEM_BENCH_OPEN_RATE'] ? envNumber('DSIEM_BENCH_OPEN_RATE', 1) : undefined
 const CPU_PROFILE_DIR = process.env['DSIEM_BENCH_CPU_PROFILE']
@@ -247,9 +251,11 @@ async function runCase(
   kind: SystemKind,
   size: number,
   mode: Mode,
-  options: {rate?: number; peerMaxEps?: number; seconds?: number} = {},
+  options: {rate?: number; peerMaxEps?: number; seconds?: number; repeat?: number} = {},
 ): Promise<RunResult> {
-  const label = `${kind}-${size}-${mode}${options.peerMaxEps === undefined ? '' : `-${Math.round(options.peerMaxEps)}`}`
+  const label =
+    `${kind}-${size}-${mode}${options.peerMaxEps === undefined ? '' : `-${Math.round(options.peerMaxEps)}`}` +
+    (options.repeat ? `-r${options.repeat + 1}` : '')
   const runSeconds = options.seconds ?? RUN_SECONDS
   const runDir = path.join(ctx.tmp, 'runs', label)
   mkdirSync(runDir, {recursive: true})
@@ -483,13 +489,16 @@ async function main(): Promise<void> {
 
     for (const size of SIZES) {
       if (OPEN_RATE !== undefined) {
-        log(await runCase(ctx, 'standalone', size, 'open', {rate: OPEN_RATE}))
+        for (let k = 0; k < LATENCY_REPEATS; k++)
+          log(await runCase(ctx, 'standalone', size, 'open', {rate: OPEN_RATE, repeat: k}))
         continue
       }
       const single = await runCase(ctx, 'standalone', size, 'single')
       log(single)
       log(await runCase(ctx, 'standalone', size, 'bulk'))
-      log(await runCase(ctx, 'standalone', size, 'open', {rate: single.eventsPerSecond / 2}))
+      for (let k = 0; k < LATENCY_REPEATS; k++) {
+        log(await runCase(ctx, 'standalone', size, 'open', {rate: single.eventsPerSecond / 2, repeat: k}))
+      }
     }
     if (cluster && OPEN_RATE === undefined) {
       for (const size of SIZES) {
@@ -517,7 +526,9 @@ async function main(): Promise<void> {
         peerBest.set(size, best)
         if (best !== undefined) {
           const rate = best.eventsPerSecond / 2
-          log(await runCase(ctx, 'peer', size, 'open', {rate, peerMaxEps: rate}))
+          for (let k = 0; k < LATENCY_REPEATS; k++) {
+            log(await runCase(ctx, 'peer', size, 'open', {rate, peerMaxEps: rate, repeat: k}))
+          }
         }
       }
     } else {
@@ -530,11 +541,25 @@ async function main(): Promise<void> {
 
   const find = (system: SystemKind, size: number, mode: Mode): RunResult | undefined =>
     results.find((r) => r.system === system && r.directives === size && r.mode === mode)
+  /**
+   * The latency run with the median p99 of a system's repeats (the performance notes' rule: repeat,
+   * report the median); incomplete when any repeat was, so a failed repeat is never hidden.
+   */
+  const medianLatencyRun = (system: SystemKind, size: number): RunResult | undefined => {
+    const runs = results
+      .filter(
+        (r) => r.system === system && r.directives === size && r.mode === 'open' && r.latency !== undefined,
+      )
+      .sort((a, b) => a.latency!.alarm.p99Ms - b.latency!.alarm.p99Ms)
+    const median = runs[Math.floor((runs.length - 1) / 2)]
+    if (median === undefined) return undefined
+    return runs.every((r) => r.complete) ? median : {...median, complete: false}
+  }
   const goals: {goal: string; target: string; value: number; pass: boolean}[] = []
   for (const size of SIZES) {
     const single = find('standalone', size, 'single')
     const bulk = find('standalone', size, 'bulk')
-    const open = find('standalone', size, 'open')
+    const open = medianLatencyRun('standalone', size)
     if (GOALS.single[size] !== undefined && single !== undefined) {
       goals.push({
         goal: `G2 single-event events/s at ${size} directives`,
@@ -553,7 +578,7 @@ async function main(): Promise<void> {
     }
     if (open?.latency !== undefined) {
       goals.push({
-        goal: `G5 event→alarm p99 at half the single-event rate, ${size} directives`,
+        goal: `G5 event→alarm p99 at half the single-event rate, ${size} directives (median of ${LATENCY_REPEATS} runs)`,
         target: `<= ${GOALS.p99Ms} ms`,
         value: open.latency.alarm.p99Ms,
         pass: open.complete && open.latency.alarm.p99Ms <= GOALS.p99Ms,
@@ -574,8 +599,8 @@ async function main(): Promise<void> {
         ratio: round(oursSingle.eventsPerSecond / peerSingle.eventsPerSecond, 2),
       })
     }
-    const peerOpen = find('peer', size, 'open')
-    const oursOpen = find('standalone', size, 'open')
+    const peerOpen = medianLatencyRun('peer', size)
+    const oursOpen = medianLatencyRun('standalone', size)
     if (peerOpen?.latency !== undefined && oursOpen?.latency !== undefined) {
       for (const key of ['p50Ms', 'p99Ms'] as const) {
         ratios.push({
