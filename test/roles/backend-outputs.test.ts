@@ -1,10 +1,20 @@
 // The backend's output files (siem_alarms.json, siem_alarm_events.json): modes 0700/0600 forced even
 // under a permissive umask or on an existing directory, lines appended in order with one write per
-// batch, bounded queues whose overflow is counted with upstream's warning text, and close() flushing
+// batch and never on the event loop, bounded queues whose overflow is counted with upstream's warning text, and close() flushing
 // everything pending.
 
 import assert from 'node:assert/strict'
-import {chmodSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {
@@ -72,6 +82,59 @@ describe('AlarmFiles', () => {
     assert.equal(lines[2999], '{"alarm_id":"a3","stage":3,"event_id":"e2999"}')
     await files.close()
   })
+
+  it(
+    'never blocks the event loop on a stalled output: a pipe nobody reads fills, the loop keeps turning',
+    {timeout: 20_000},
+    async () => {
+      const dataDir = tempDir('dsiem-out-')
+      const logs = path.join(dataDir, 'logs')
+      mkdirSync(logs)
+      const fifo = path.join(logs, ALARM_EVENTS_FILE)
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo works')
+      // A reader must exist before the writer can open the pipe; it reads nothing until told.
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
+      const files = AlarmFiles.open(dataDir)
+      const count = 4000 // ~180 KB: far more than the 64 KiB a pipe holds
+      for (let i = 0; i < count; i++) files.writeAlarmEvent('stalled-alarm', 1, `event-${i}`)
+      let turns = 0
+      const started = performance.now()
+      while (performance.now() - started < 200) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        turns++
+      }
+      assert.ok(turns >= 10, `the loop kept turning while the write was stuck (${turns} turns in 200 ms)`)
+      assert.ok(files.stats().alarmEvents.pending > 0, 'the write is still out')
+
+      const chunks: Buffer[] = []
+      const buffer = Buffer.alloc(1 << 16)
+      let drained = false
+      void files.drained().then(() => (drained = true))
+      while (!drained) {
+        try {
+          const n = readSync(reader, buffer, 0, buffer.length, null)
+          if (n > 0) chunks.push(Buffer.from(buffer.subarray(0, n)))
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      for (;;) {
+        try {
+          const n = readSync(reader, buffer, 0, buffer.length, null)
+          if (n <= 0) break
+          chunks.push(Buffer.from(buffer.subarray(0, n)))
+        } catch {
+          break
+        }
+      }
+      await files.close()
+      closeSync(reader)
+      const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n')
+      assert.equal(lines.length, count, 'every line arrives once the reader drains the pipe')
+      assert.equal(lines.at(-1), `{"alarm_id":"stalled-alarm","stage":1,"event_id":"event-${count - 1}"}`)
+    },
+  )
 
   it('counts lines beyond the queue length as lost, and asks the producer to wait past half', async () => {
     const dataDir = tempDir('dsiem-out-')
