@@ -2,7 +2,7 @@
 // their output in a log file, and what /proc says about a process (resident memory, CPU time).
 
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {closeSync, openSync, readFileSync} from 'node:fs'
+import {createWriteStream, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 
 /** Monotonic milliseconds (CLOCK_MONOTONIC: the same clock in every process of the machine). */
@@ -24,27 +24,38 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Starts a child with stdout and stderr appended to `logFile`. */
+/**
+ * Starts a child with stdout and stderr appended to `logFile`. The output goes through a pipe that
+ * this process copies to the file with asynchronous writes, as a log collector (journald, a container
+ * runtime) would: with the file as its stdout, the server's log lines would be synchronous writes to
+ * a disk busy writing back the previous run's outputs, and those stalls would be measured as its
+ * latency.
+ */
 export function spawnLogged(
   command: string,
   args: readonly string[],
   options: {cwd: string; env?: NodeJS.ProcessEnv; logFile: string},
 ): ChildProcess {
-  const fd = openSync(options.logFile, 'a')
+  const log = createWriteStream(options.logFile, {flags: 'a'})
   const pin = process.env['DSIEM_BENCH_PIN_SERVER']
   if (pin !== undefined) {
     args = ['-c', pin, command, ...args]
     command = 'taskset'
   }
-  try {
-    return spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', fd, fd],
-    })
-  } finally {
-    closeSync(fd)
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let open = 2
+  const done = (): void => {
+    if (--open === 0) log.end()
   }
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on('data', (chunk: Buffer) => log.write(chunk))
+    stream.once('close', done)
+  }
+  return child
 }
 
 export function hasExited(child: ChildProcess): boolean {
