@@ -31,15 +31,20 @@ export function positiveInteger(value: number | undefined, fallback: number, nam
   return value
 }
 
+export interface WriteBehindSettings {
+  readonly flushIntervalMs: number
+  readonly batchSize: number
+  readonly maxQueued: number
+  /** Where background failures go: options.onError, or a warning line on stderr. */
+  readonly onError: (error: EnvironmentError) => void
+}
+
 /** The write-behind settings, validated, with defaults for what is not given. */
-export function writeBehindSettings(options: AlarmStoreOptions): {
-  flushIntervalMs: number
-  batchSize: number
-  maxQueued: number
-} {
+export function writeBehindSettings(options: AlarmStoreOptions): WriteBehindSettings {
   return {
     flushIntervalMs: positiveInteger(options.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 'flushIntervalMs'),
     batchSize: positiveInteger(options.batchSize, DEFAULT_BATCH_SIZE, 'batchSize'),
     maxQueued: positiveInteger(options.maxQueued, DEFAULT_MAX_QUEUED, 'maxQueued'),
+    onError: options.onError ?? ((error) => process.stderr.write(`dsiem: warning: ${error.message}\n`)),
   }
 }

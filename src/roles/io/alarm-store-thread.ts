@@ -14,7 +14,11 @@
 import type {Worker} from 'node:worker_threads'
 import {EnvironmentError, type Alarm} from '../../engine/index.js'
 import type {AlarmWriter} from '../alarm-store.js'
-import {writeBehindSettings, type AlarmStoreOptions} from '../alarm-store-options.js'
+import {
+  writeBehindSettings,
+  type AlarmStoreOptions,
+  type WriteBehindSettings,
+} from '../alarm-store-options.js'
 import {siblingModule, startModuleWorker} from './module-worker.js'
 import {openAlarmStore, type AlarmStoreStats} from './state.js'
 
@@ -38,10 +42,7 @@ export type AlarmStoreThreadOptions = Omit<AlarmStoreOptions, 'readonly' | 'must
 export class AlarmStoreThread implements AlarmWriter {
   readonly file: string
   private readonly worker: Worker
-  private readonly flushIntervalMs: number
-  private readonly batchSize: number
-  private readonly maxQueued: number
-  private readonly onError: (error: EnvironmentError) => void
+  private readonly settings: WriteBehindSettings
   private queue: Alarm[] = []
   private timer: NodeJS.Timeout | undefined
   private seq = 0
@@ -65,15 +66,15 @@ export class AlarmStoreThread implements AlarmWriter {
 
   private constructor(file: string, options: AlarmStoreThreadOptions) {
     this.file = file
-    const settings = writeBehindSettings(options)
-    this.flushIntervalMs = settings.flushIntervalMs
-    this.batchSize = settings.batchSize
-    this.maxQueued = settings.maxQueued
-    this.onError = options.onError ?? ((error) => process.stderr.write(`dsiem: warning: ${error.message}\n`))
+    this.settings = writeBehindSettings(options)
+    const {flushIntervalMs, batchSize, maxQueued} = this.settings
+    // Plain data only: the thread reports errors by message, and this side calls onError.
     const data: WriterData = {
       file,
       options: {
-        ...settings,
+        flushIntervalMs,
+        batchSize,
+        maxQueued,
         ...(options.busyTimeoutMs === undefined ? {} : {busyTimeoutMs: options.busyTimeoutMs}),
       },
     }
@@ -91,12 +92,12 @@ export class AlarmStoreThread implements AlarmWriter {
 
   upsert(alarm: Alarm): void {
     if (this.stopped !== undefined) return this.lose(1, this.stopped)
-    if (this.queue.length + this.inFlight >= this.maxQueued) {
-      return this.lose(1, `write queue full (${this.maxQueued})`)
+    if (this.queue.length + this.inFlight >= this.settings.maxQueued) {
+      return this.lose(1, `write queue full (${this.settings.maxQueued})`)
     }
     this.queue.push(alarm)
-    if (this.queue.length >= this.batchSize) this.handOver()
-    else this.timer ??= setTimeout(() => this.handOver(), this.flushIntervalMs)
+    if (this.queue.length >= this.settings.batchSize) this.handOver()
+    else this.timer ??= setTimeout(() => this.handOver(), this.settings.flushIntervalMs)
   }
 
   /** Hands over what is queued; resolves once the thread has written it (or reported why not). */
@@ -174,14 +175,14 @@ export class AlarmStoreThread implements AlarmWriter {
         }
         // A failed write stays queued in the thread, which retries it with a growing delay.
         if (message.error !== undefined) {
-          this.onError(
+          this.settings.onError(
             new EnvironmentError(`alarm store ${this.file}: ${message.error}`, 'DSIEM_E_ALARM_STORE'),
           )
         }
         this.release(message.seq)
         return
       case 'error':
-        this.onError(new EnvironmentError(message.message, message.code))
+        this.settings.onError(new EnvironmentError(message.message, message.code))
         return
       case 'closed':
         return // close() listens for it
@@ -207,8 +208,11 @@ export class AlarmStoreThread implements AlarmWriter {
     const before = this.lostHere
     this.lostHere += count
     // Reported on the first loss and then once per queue-limit's worth, not once per alarm.
-    if (before === 0 || Math.floor(before / this.maxQueued) !== Math.floor(this.lostHere / this.maxQueued)) {
-      this.onError(
+    if (
+      before === 0 ||
+      Math.floor(before / this.settings.maxQueued) !== Math.floor(this.lostHere / this.settings.maxQueued)
+    ) {
+      this.settings.onError(
         new EnvironmentError(
           `${reason.startsWith('alarm store') ? reason : `alarm store ${this.file}: ${reason}`}; ${this.lostHere} alarm update(s) lost so far`,
           'DSIEM_E_ALARM_STORE',

@@ -11,7 +11,12 @@ import Database from 'better-sqlite3'
 import {DsiemError, EnvironmentError, InputError, serializeAlarm, type Alarm} from '../../engine/index.js'
 import type {AlarmQuery, AlarmStore, StoredAlarm} from '../alarm-store.js'
 import {replaceTopLevelString} from '../alarm-store-line.js'
-import {BUSY_TIMEOUT_MS, writeBehindSettings, type AlarmStoreOptions} from '../alarm-store-options.js'
+import {
+  BUSY_TIMEOUT_MS,
+  writeBehindSettings,
+  type AlarmStoreOptions,
+  type WriteBehindSettings,
+} from '../alarm-store-options.js'
 import {listQuery} from '../alarm-store-query.js'
 import {rowParams, toStored, type AlarmRow, type StoredField} from '../alarm-store-rows.js'
 import {ALARM_STORE_SCHEMA_VERSION, MIGRATIONS} from '../alarm-store-schema.js'
@@ -68,10 +73,7 @@ class SqliteStore implements SqliteAlarmStore {
   readonly file: string
   readonly readonly: boolean
   private readonly db: Database.Database
-  private readonly flushIntervalMs: number
-  private readonly batchSize: number
-  private readonly maxQueued: number
-  private readonly onError: (error: EnvironmentError) => void
+  private readonly settings: WriteBehindSettings
   private queue: Alarm[] = []
   private timer: NodeJS.Timeout | undefined
   private retryDelayMs = 0
@@ -86,11 +88,7 @@ class SqliteStore implements SqliteAlarmStore {
     this.file = file
     this.db = db
     this.readonly = options.readonly === true
-    const settings = writeBehindSettings(options)
-    this.flushIntervalMs = settings.flushIntervalMs
-    this.batchSize = settings.batchSize
-    this.maxQueued = settings.maxQueued
-    this.onError = options.onError ?? ((error) => process.stderr.write(`dsiem: warning: ${error.message}\n`))
+    this.settings = writeBehindSettings(options)
     if (this.readonly) return
 
     const select = db.prepare<[string], AlarmRow>('SELECT * FROM alarms WHERE alarm_id = ?')
@@ -149,11 +147,11 @@ class SqliteStore implements SqliteAlarmStore {
 
   upsert(alarm: Alarm): void {
     this.writable('upsert')
-    if (this.queue.length >= this.maxQueued) {
-      if (this.counts.lost++ === 0 || this.counts.lost % this.maxQueued === 0) {
-        this.onError(
+    if (this.queue.length >= this.settings.maxQueued) {
+      if (this.counts.lost++ === 0 || this.counts.lost % this.settings.maxQueued === 0) {
+        this.settings.onError(
           new EnvironmentError(
-            `alarm store ${this.file}: write queue full (${this.maxQueued}); ${this.counts.lost} alarm update(s) lost so far`,
+            `alarm store ${this.file}: write queue full (${this.settings.maxQueued}); ${this.counts.lost} alarm update(s) lost so far`,
             'DSIEM_E_ALARM_STORE',
           ),
         )
@@ -161,7 +159,7 @@ class SqliteStore implements SqliteAlarmStore {
       return
     }
     this.queue.push(alarm)
-    if (this.queue.length >= this.batchSize && this.retryDelayMs === 0) this.backgroundFlush()
+    if (this.queue.length >= this.settings.batchSize && this.retryDelayMs === 0) this.backgroundFlush()
     else this.schedule()
   }
 
@@ -179,7 +177,10 @@ class SqliteStore implements SqliteAlarmStore {
       // later with a growing delay so a locked database or a full disk is not hammered (and
       // reported) every few milliseconds.
       this.queue = batch.concat(this.queue)
-      this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, this.flushIntervalMs), MAX_RETRY_DELAY_MS)
+      this.retryDelayMs = Math.min(
+        Math.max(this.retryDelayMs * 2, this.settings.flushIntervalMs),
+        MAX_RETRY_DELAY_MS,
+      )
       if (!this.closing) this.schedule()
       throw storeError(this.file, 'write', error)
     }
@@ -271,7 +272,7 @@ class SqliteStore implements SqliteAlarmStore {
       this.flush()
     } catch (error) {
       // No caller to throw to; flush() has already scheduled the retry.
-      this.onError(
+      this.settings.onError(
         error instanceof EnvironmentError
           ? error
           : new EnvironmentError(messageOf(error), 'DSIEM_E_ALARM_STORE'),
@@ -285,7 +286,7 @@ class SqliteStore implements SqliteAlarmStore {
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.backgroundFlush()
-    }, this.retryDelayMs || this.flushIntervalMs)
+    }, this.retryDelayMs || this.settings.flushIntervalMs)
   }
 
   private cancelTimer(): void {
