@@ -64,3 +64,8 @@ export const EXIT_CODE_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
 export function exitCodeFor(error: DsiemError): number {
   return error.exitCode ?? EXIT_CODE_BY_CATEGORY[error.category]
 }
+
+/** The message of anything thrown (an Error's message, anything else as text). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -14,6 +14,7 @@ import {
   DsiemError,
   EnvironmentError,
   INTEL_FILE_GLOB,
+  messageOf,
   VULN_FILE_GLOB,
   randomIds,
   requireDirectives,
@@ -155,10 +156,6 @@ function logLoaded(log: Logger, loaded: LoadedConfig, pattern: string): void {
   log.info(
     `Loaded ${loaded.directives.length} directives out of ${loaded.set.totalFromFiles} from ${loaded.set.files.length} file(s) matching ${pattern}`,
   )
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 const WATCHDOG_EVERY_MS = 10_000

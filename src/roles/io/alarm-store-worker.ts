@@ -5,9 +5,8 @@
 
 import {parentPort, workerData} from 'node:worker_threads'
 import type {FromWriter, ToWriter, WriterData} from './alarm-store-thread.js'
+import {messageOf} from '../../engine/index.js'
 import {openAlarmStore} from './state.js'
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 const port = parentPort
 if (port === null) throw new Error('alarm-store-worker.ts runs as a worker thread only')

@@ -8,7 +8,14 @@
 import {closeSync, existsSync, mkdirSync, openSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import {DsiemError, EnvironmentError, InputError, serializeAlarm, type Alarm} from '../../engine/index.js'
+import {
+  DsiemError,
+  EnvironmentError,
+  InputError,
+  messageOf,
+  serializeAlarm,
+  type Alarm,
+} from '../../engine/index.js'
 import type {AlarmQuery, AlarmStore, StoredAlarm} from '../alarm-store.js'
 import {replaceTopLevelString} from '../alarm-store-line.js'
 import {
@@ -52,10 +59,6 @@ export interface SqliteAlarmStore extends AlarmStore {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
 
 /** SQLite and file-system failures are the environment's; our own errors pass through unchanged. */
 function storeError(file: string, action: string, error: unknown): Error {
