@@ -414,6 +414,9 @@ async function runCase(
  * The run with the median figure among repeats; marked incomplete when any repeat was, so a failed
  * repeat is never hidden behind a good median.
  */
+const eventsPerSecond = (r: RunResult): number => r.eventsPerSecond
+const p99 = (r: RunResult): number => r.latency?.alarm.p99Ms ?? Number.NaN
+
 function medianRun(runs: readonly RunResult[], figure: (r: RunResult) => number): RunResult | undefined {
   const sorted = [...runs].sort((a, b) => figure(a) - figure(b))
   const median = sorted[Math.floor((sorted.length - 1) / 2)]
@@ -492,6 +495,21 @@ async function main(): Promise<void> {
       results.push(r)
       process.stdout.write(describeRun(r) + '\n')
     }
+    /** REPEATS runs of one case, each logged; the caller takes their median. */
+    const repeated = async (
+      kind: SystemKind,
+      size: number,
+      mode: Mode,
+      options: {rate?: number; peerMaxEps?: number} = {},
+    ): Promise<RunResult[]> => {
+      const runs: RunResult[] = []
+      for (let repeat = 0; repeat < REPEATS; repeat++) {
+        const run = await runCase(ctx, kind, size, mode, {...options, repeat})
+        log(run)
+        runs.push(run)
+      }
+      return runs
+    }
 
     let cluster = process.env['DSIEM_BENCH_CLUSTER'] !== '0'
     if (cluster) {
@@ -505,21 +523,12 @@ async function main(): Promise<void> {
 
     for (const size of SIZES) {
       if (OPEN_RATE !== undefined) {
-        for (let k = 0; k < REPEATS; k++)
-          log(await runCase(ctx, 'standalone', size, 'open', {rate: OPEN_RATE, repeat: k}))
+        await repeated('standalone', size, 'open', {rate: OPEN_RATE})
         continue
       }
-      const singles: RunResult[] = []
-      for (let k = 0; k < REPEATS; k++) {
-        const run = await runCase(ctx, 'standalone', size, 'single', {repeat: k})
-        log(run)
-        singles.push(run)
-      }
-      const single = medianRun(singles, (r) => r.eventsPerSecond)!
+      const single = medianRun(await repeated('standalone', size, 'single'), eventsPerSecond)!
       log(await runCase(ctx, 'standalone', size, 'bulk'))
-      for (let k = 0; k < REPEATS; k++) {
-        log(await runCase(ctx, 'standalone', size, 'open', {rate: single.eventsPerSecond / 2, repeat: k}))
-      }
+      await repeated('standalone', size, 'open', {rate: single.eventsPerSecond / 2})
     }
     if (cluster && OPEN_RATE === undefined) {
       for (const size of SIZES) {
@@ -547,9 +556,7 @@ async function main(): Promise<void> {
         peerBest.set(size, best)
         if (best !== undefined) {
           const rate = best.eventsPerSecond / 2
-          for (let k = 0; k < REPEATS; k++) {
-            log(await runCase(ctx, 'peer', size, 'open', {rate, peerMaxEps: rate, repeat: k}))
-          }
+          await repeated('peer', size, 'open', {rate, peerMaxEps: rate})
         }
       }
     } else {
@@ -567,10 +574,9 @@ async function main(): Promise<void> {
       results.filter((r) => r.system === system && r.directives === size && r.mode === mode),
       figure,
     )
-  const p99 = (r: RunResult): number => r.latency?.alarm.p99Ms ?? Number.NaN
   const goals: {goal: string; target: string; value: number; pass: boolean}[] = []
   for (const size of SIZES) {
-    const single = medianOf('standalone', size, 'single', (r) => r.eventsPerSecond)
+    const single = medianOf('standalone', size, 'single', eventsPerSecond)
     const bulk = find('standalone', size, 'bulk')
     const open = medianOf('standalone', size, 'open', p99)
     if (GOALS.single[size] !== undefined && single !== undefined) {
@@ -602,7 +608,7 @@ async function main(): Promise<void> {
   const ratios: {figure: string; directives: number; ours: number; upstream: number; ratio: number}[] = []
   for (const size of SIZES) {
     const peerSingle = peerBest.get(size)
-    const oursSingle = medianOf('standalone', size, 'single', (r) => r.eventsPerSecond)
+    const oursSingle = medianOf('standalone', size, 'single', eventsPerSecond)
     if (peerSingle !== undefined && oursSingle !== undefined) {
       ratios.push({
         figure: 'single-event events/s',

@@ -33,8 +33,7 @@ class LineTail {
   readonly file: string
   private times = new Float64Array(1 << 16)
   /** Complete lines seen so far. */
-  lines = 0
-  bytes = 0
+  private lines = 0
 
   constructor(file: string) {
     this.file = file
@@ -53,7 +52,6 @@ class LineTail {
       const at = monotonicMs()
       any = true
       this.offset += n
-      this.bytes += n
       for (let nl = this.buffer.indexOf(10, 0); nl !== -1 && nl < n; nl = this.buffer.indexOf(10, nl + 1)) {
         if (this.lines === this.times.length) {
           const grown = new Float64Array(this.times.length * 2)
@@ -80,6 +78,7 @@ class LineTail {
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd)
+    this.fd = undefined
   }
 }
 
@@ -142,11 +141,6 @@ export class OutputWatcher {
 
   poll(): void {
     for (const tail of this.tails) if (tail.poll()) this.lastArrivalMs = monotonicMs()
-  }
-
-  /** Bytes read so far from both files. */
-  get bytes(): number {
-    return this.tails.reduce((sum, tail) => sum + tail.bytes, 0)
   }
 
   /** Stops watching and parses every line read (the outcome and latencies need this first). */
