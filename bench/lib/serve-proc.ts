@@ -123,8 +123,15 @@ export function runQueueWaitSecondsOf(pid: number): number {
   }
 }
 
-/** CPU seconds the whole machine spent busy so far (all cores, from the first line of /proc/stat). */
-export function machineBusySeconds(): number {
+/** The machine's CPU time so far, all cores (first line of /proc/stat), in seconds. */
+export interface MachineCpuSeconds {
+  /** Everything but idle and iowait (user nice system irq softirq steal). */
+  readonly busy: number
+  /** Time the hypervisor ran something else while this VM's CPUs wanted to run. */
+  readonly stolen: number
+}
+
+export function machineCpuSeconds(): MachineCpuSeconds {
   if (clockTicks === undefined) cpuSecondsOf(process.pid)
   try {
     const fields = readFileSync('/proc/stat', 'utf8')
@@ -133,12 +140,17 @@ export function machineBusySeconds(): number {
       .split(/\s+/)
       .slice(1)
       .map(Number)
-    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+    // user nice system idle iowait irq softirq steal guest...: guest time is already in user.
     const busy = fields.reduce((sum, v, i) => (i === 3 || i === 4 || i > 7 ? sum : sum + v), 0)
-    return busy / clockTicks!
+    return {busy: busy / clockTicks!, stolen: (fields[7] ?? Number.NaN) / clockTicks!}
   } catch {
-    return Number.NaN
+    return {busy: Number.NaN, stolen: Number.NaN}
   }
+}
+
+/** Writes back every dirty page now (sync(1)), so that no run pays for the previous one's files. */
+export function settleDisk(): void {
+  spawnSync('sync', {stdio: 'ignore'})
 }
 
 export function round(value: number, digits = 0): number {
