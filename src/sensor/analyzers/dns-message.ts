@@ -175,6 +175,16 @@ function renderRdata(
   const checkLength = (consumedTo: number): void => {
     if (consumedTo !== end) report('DNS_RR_length_mismatch')
   }
+  /** A domain name after `fixedBytes` of fixed fields (MX preference; SRV priority, weight, port). */
+  const nameAfter = (fixedBytes: number): string | undefined => {
+    if (rdlength < fixedBytes) {
+      report('DNS_RR_bad_length')
+      return undefined
+    }
+    const name = nameAt(start + fixedBytes)
+    checkLength(name.end)
+    return name.text
+  }
   switch (type) {
     case RR_TYPE.A:
       if (rdlength !== 4) {
@@ -190,29 +200,12 @@ function renderRdata(
       return ipv6Text(data, start)
     case RR_TYPE.NS:
     case RR_TYPE.CNAME:
-    case RR_TYPE.PTR: {
-      const name = nameAt(start)
-      checkLength(name.end)
-      return name.text
-    }
-    case RR_TYPE.MX: {
-      if (rdlength < 2) {
-        report('DNS_RR_bad_length')
-        return undefined
-      }
-      const name = nameAt(start + 2)
-      checkLength(name.end)
-      return name.text
-    }
-    case RR_TYPE.SRV: {
-      if (rdlength < 6) {
-        report('DNS_RR_bad_length')
-        return undefined
-      }
-      const name = nameAt(start + 6)
-      checkLength(name.end)
-      return name.text
-    }
+    case RR_TYPE.PTR:
+      return nameAfter(0)
+    case RR_TYPE.MX:
+      return nameAfter(2)
+    case RR_TYPE.SRV:
+      return nameAfter(6)
     case RR_TYPE.SOA: {
       const mname = nameAt(start)
       const rname = readName(data, mname.end, data.length, report)
