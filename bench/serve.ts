@@ -383,6 +383,10 @@ async function runCase(
       cpuMicrosPerEvent: round((cpu * 1e6) / Math.max(1, accepted), 1),
     }
   })
+  const benchCpuSeconds = (benchCpu.user + benchCpu.system) / 1e6
+  /** A share of all the machine's CPU time during the run, in %. */
+  const machineShare = (seconds: number): number =>
+    round((100 * seconds) / (wallSeconds * os.cpus().length), 1)
   return {
     system: kind,
     directives: size,
@@ -401,24 +405,18 @@ async function runCase(
     processes,
     wallSeconds: round(wallSeconds, 2),
     generatorCpuSeconds: round(load.cpuSeconds, 2),
-    benchCpuSeconds: round((benchCpu.user + benchCpu.system) / 1e6, 2),
-    otherLoadPercent: round(
-      (100 *
-        Math.max(
-          0,
-          machineAfter.busy -
-            machineBefore.busy -
-            processes.reduce((sum, p) => sum + p.cpuSeconds, 0) -
-            load.processCpuSeconds -
-            (benchCpu.user + benchCpu.system) / 1e6,
-        )) /
-        (wallSeconds * os.cpus().length),
-      1,
+    benchCpuSeconds: round(benchCpuSeconds, 2),
+    otherLoadPercent: machineShare(
+      Math.max(
+        0,
+        machineAfter.busy -
+          machineBefore.busy -
+          processes.reduce((sum, p) => sum + p.cpuSeconds, 0) -
+          load.processCpuSeconds -
+          benchCpuSeconds,
+      ),
     ),
-    stolenPercent: round(
-      (100 * (machineAfter.stolen - machineBefore.stolen)) / (wallSeconds * os.cpus().length),
-      1,
-    ),
+    stolenPercent: machineShare(machineAfter.stolen - machineBefore.stolen),
     scheduleLagMs: load.scheduleLagMs,
     responseMs: load.responseMs,
     latency,
