@@ -84,24 +84,36 @@ export interface BackendOptions {
   alarmEventQueueLines?: number
   /** Period of the route announcement heartbeat on the routed bus (default 2000 ms). */
   heartbeatMs?: number
+  /** After every engine batch, with its event count (the backend thread's credit return). */
+  onBatch?: (count: number) => void
 }
 
 export type ReloadResult =
   | {readonly ok: true; readonly summary: ReloadSummary; readonly message: string}
   | {readonly ok: false; readonly error: Error; readonly message: string}
 
+/** A running backend, on this thread or on its own (backend/threaded.ts). */
 export interface RunningBackend extends RunningRole {
   readonly name: 'backend'
   /** Re-reads directives, assets, intel and vuln files; on any error keeps the running set. */
   reload(): Promise<ReloadResult>
   /** Resolves once every event accepted so far went through the engine and its lines are on disk. */
   settle(): Promise<void>
+}
+
+/** The backend on the calling thread: its status is at hand and its engine can be looked at. */
+export interface InProcessBackend extends RunningBackend {
+  status(): RoleStatus
   readonly engine: CorrelationEngine
 }
 
 export interface BackendRoleModule extends RoleModule {
   readonly name: 'backend'
   start(ctx: RoleContext): Promise<RunningBackend>
+}
+
+export interface InProcessBackendModule extends BackendRoleModule {
+  start(ctx: RoleContext): Promise<InProcessBackend>
 }
 
 export function isRunningBackend(role: RunningRole): role is RunningBackend {
@@ -163,7 +175,10 @@ const QUEUE_REPORT_EVERY_MS = 30_000
 /** A drop, or a lagging event, this recent makes the backend unhealthy. */
 const RECENT_MS = 10_000
 
-export async function startBackend(ctx: RoleContext, options: BackendOptions = {}): Promise<RunningBackend> {
+export async function startBackend(
+  ctx: RoleContext,
+  options: BackendOptions = {},
+): Promise<InProcessBackend> {
   const {config} = ctx
   const log = ctx.log.child({role: 'backend'})
   const nowMs = options.nowMs ?? Date.now
@@ -332,6 +347,7 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
     handle: (event) => engine.process(event),
     afterBatch: (count) => {
       processedTotal.inc(count)
+      options.onBatch?.(count)
       if (halfFull() || tooOld(queue.lastProcessedLagMs)) overload.trigger()
       return files.needsWait() ? files.drained() : undefined
     },
@@ -590,9 +606,9 @@ export async function startBackend(ctx: RoleContext, options: BackendOptions = {
 }
 
 /** The backend RoleModule with injected seams (alarm store, timers, ...). */
-export function createBackendRole(options: BackendOptions = {}): BackendRoleModule {
+export function createBackendRole(options: BackendOptions = {}): InProcessBackendModule {
   return {name: 'backend', start: (ctx) => startBackend(ctx, options)}
 }
 
 /** The backend role without an alarm store; the orchestrator passes one via createBackendRole. */
-export const backend: BackendRoleModule = createBackendRole()
+export const backend: InProcessBackendModule = createBackendRole()

@@ -63,6 +63,7 @@ export interface UnroutedCounts {
 }
 
 export interface RunningFrontend extends RunningRole {
+  status(): RoleStatus
   /** The last overload value received from any backend. */
   readonly overloaded: boolean
   /** The current EPS limit (undefined: not limited). */

@@ -6,6 +6,7 @@
 import {hostname} from 'node:os'
 import {EnvironmentError, systemClock, type Clock} from '../engine/index.js'
 import {createBackendRole, isRunningBackend, type ReloadResult} from './backend.js'
+import {createThreadedBackendRole} from './backend/threaded.js'
 import {MemoryBus, type EventBus} from './bus.js'
 import type {RoleContext} from './context.js'
 import {frontendRole} from './frontend.js'
@@ -30,24 +31,31 @@ export interface ServeOptions {
   clock?: Clock
   /** Role modules by name (tests inject variants); defaults to the built-in ones. */
   modules?: Partial<Record<RoleName, RoleModule>>
+  /**
+   * Standalone runs its backend on a thread of its own (backend/threaded.ts) unless this is false or
+   * a clock is injected (a clock cannot cross threads).
+   */
+  backendThread?: boolean
 }
 
 export interface RunningServe {
   readonly port: number
   readonly bus: EventBus
   readonly roles: readonly RunningRole[]
-  status(): RoleStatus[]
+  status(): Promise<RoleStatus[]>
   /** Reloads every backend's directives and assets (SIGHUP). */
   reload(): Promise<ReloadResult[]>
   stop(): Promise<void>
 }
 
-function defaultModules(log: Logger): Partial<Record<RoleName, RoleModule>> {
+function defaultModules(log: Logger, backendThread: boolean): Partial<Record<RoleName, RoleModule>> {
   return {
-    backend: createBackendRole({
-      openAlarmStore: (file) =>
-        openAlarmStoreThread(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
-    }),
+    backend: backendThread
+      ? createThreadedBackendRole()
+      : createBackendRole({
+          openAlarmStore: (file) =>
+            openAlarmStoreThread(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
+        }),
     frontend: frontendRole,
     worker: createWorkerRole(),
   }
@@ -60,7 +68,8 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
     log.warn(`--${flag} is an upstream Go option with no effect in dsiem; ignoring it`)
   }
   // Injected modules replace the built-in ones by name; the others keep theirs.
-  const modules = {...defaultModules(log), ...options.modules}
+  const backendThread = config.standalone && options.backendThread !== false && options.clock === undefined
+  const modules = {...defaultModules(log, backendThread), ...options.modules}
   const metrics = createMetrics(node)
   // Claimed before anything opens the alarm files or the store, so a second server is refused first.
   writePidFile(config.dataDir)
@@ -73,6 +82,7 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
     removePidFile(config.dataDir)
     throw error
   }
+  const statuses = (): Promise<RoleStatus[]> => Promise.all(roles.map((role) => role.status()))
   const router = new HttpRouter()
   registerConfigRoutes(router, {configDir: config.configDir, writeable: config.writeableConfig, log})
   const ctx: RoleContext = {config, log, clock: options.clock ?? systemClock, bus, metrics, http: router}
@@ -99,7 +109,7 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
     removePidFile(config.dataDir)
     throw error
   }
-  registerHealthAndMetrics(router, {node, statuses: () => roles.map((r) => r.status()), bus, metrics})
+  registerHealthAndMetrics(router, {node, statuses, bus, metrics})
   let server
   try {
     server = await startHttpServer(router, {address: config.address, port: config.port, log})
@@ -123,7 +133,7 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
     port: server.port,
     bus,
     roles,
-    status: () => roles.map((r) => r.status()),
+    status: statuses,
     reload: async () => {
       const results: ReloadResult[] = []
       for (const role of roles) {
@@ -166,19 +176,35 @@ function listenError(config: ServeConfig, error: unknown): unknown {
   )
 }
 
-/** Runs until SIGINT/SIGTERM; SIGHUP reloads directives and assets. */
+/**
+ * Runs until SIGINT/SIGTERM; SIGHUP reloads directives and assets. The handlers are in place before
+ * start-up begins: a stop asked for while starting stops the server once it is up instead of killing
+ * the process half-way (a supervisor may signal as soon as it sees the first log line).
+ */
 export async function runServe(config: ServeConfig, options: ServeOptions = {}): Promise<void> {
-  const serve = await startServe(config, options)
-  await new Promise<void>((resolve) => {
-    const onStop = (): void => {
-      process.off('SIGHUP', onReload)
-      void serve.stop().then(resolve, resolve)
-    }
-    const onReload = (): void => {
-      void serve.reload()
-    }
-    process.once('SIGINT', onStop)
-    process.once('SIGTERM', onStop)
-    process.on('SIGHUP', onReload)
-  })
+  let serve: RunningServe | undefined
+  let stopAsked = false
+  let stopped!: () => void
+  const done = new Promise<void>((resolve) => (stopped = resolve))
+  const onStop = (): void => {
+    process.off('SIGHUP', onReload)
+    stopAsked = true
+    if (serve !== undefined) void serve.stop().then(stopped, stopped)
+  }
+  const onReload = (): void => {
+    if (serve !== undefined) void serve.reload()
+  }
+  process.once('SIGINT', onStop)
+  process.once('SIGTERM', onStop)
+  process.on('SIGHUP', onReload)
+  try {
+    serve = await startServe(config, options)
+  } catch (error) {
+    process.off('SIGINT', onStop)
+    process.off('SIGTERM', onStop)
+    process.off('SIGHUP', onReload)
+    throw error
+  }
+  if (stopAsked) void serve.stop().then(stopped, stopped)
+  await done
 }

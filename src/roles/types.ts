@@ -17,7 +17,8 @@ export interface RoleStatus {
 
 export interface RunningRole {
   readonly name: RoleName
-  status(): RoleStatus
+  /** A role living on another thread (the standalone backend) answers asynchronously. */
+  status(): RoleStatus | Promise<RoleStatus>
   /** Stops taking work, finishes or hands back what was accepted, releases resources. */
   stop(): Promise<void>
 }

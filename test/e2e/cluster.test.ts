@@ -295,8 +295,8 @@ async function run(cluster: Cluster, expectProcessed: readonly number[]): Promis
   await cluster.frontend.serve.bus.flush()
   for (const [i, backend] of cluster.backends.entries()) {
     await waitFor(
-      () => backend.backend().status().detail['processed'] === expectProcessed[i],
-      `backend ${i} to process ${expectProcessed[i]} events (has ${String(backend.backend().status().detail['processed'])})`,
+      async () => (await backend.backendDetail())['processed'] === expectProcessed[i],
+      `backend ${i} to process ${expectProcessed[i]} events (has ${String((await backend.backendDetail())['processed'])})`,
     )
     await backend.backend().settle()
   }
@@ -332,7 +332,7 @@ describe('cluster: frontend + two backends over NATS', {concurrency: true}, () =
       result = await run(cluster, [ROUTED_TO['dsiem-backend-0'], ROUTED_TO['dsiem-backend-1']])
     })
 
-    it("each backend pulled the shared assets and only its own node's directives from the frontend", () => {
+    it("each backend pulled the shared assets and only its own node's directives from the frontend", async () => {
       // dsiem_config.json is the effective config each serve writes itself.
       const names = cluster.configDirs.map((dir) =>
         readdirSync(dir)
@@ -343,7 +343,7 @@ describe('cluster: frontend + two backends over NATS', {concurrency: true}, () =
       assert.deepEqual(names[1], ['assets_test.json', 'directives_dsiem-backend-1_e2e.json'])
       for (const [i, backend] of cluster.backends.entries()) {
         assert.equal(
-          backend.backend().status().detail['directives'],
+          (await backend.backendDetail())['directives'],
           i === 0 ? 2 : 1,
           `backend ${i} loaded its directives`,
         )
@@ -354,8 +354,9 @@ describe('cluster: frontend + two backends over NATS', {concurrency: true}, () =
       assertSameAsStandalone(result)
     })
 
-    it('each backend received only the events its directives can use, and wrote only their lines', () => {
-      const processed = cluster.backends.map((b) => b.backend().status().detail['processed'])
+    it('each backend received only the events its directives can use, and wrote only their lines', async () => {
+      const details = await Promise.all(cluster.backends.map((b) => b.backendDetail()))
+      const processed = details.map((detail) => detail['processed'])
       assert.deepEqual(processed, [ROUTED_TO['dsiem-backend-0'], ROUTED_TO['dsiem-backend-1']])
       assert.ok(
         (processed[0] as number) + (processed[1] as number) < EVENTS.length,
@@ -474,7 +475,7 @@ describe("cluster reload: a backend re-pulls its directives from the frontend's 
         dataDir: cleanup.dir('dsiem-e2e-repull-be-data-'),
       }),
     )
-    assert.equal(backend.backend().status().detail['directives'], 2)
+    assert.equal((await backend.backendDetail())['directives'], 2)
   })
 
   it('a directive file uploaded to the frontend (POST /config/, --writeableConfig) is added on reload', async () => {
@@ -488,7 +489,7 @@ describe("cluster reload: a backend re-pulls its directives from the frontend's 
     const [result] = await backend.serve.reload()
     assert.ok(result?.ok, result?.message)
     assert.deepEqual(result.summary.added, [2], result.message)
-    assert.equal(backend.backend().status().detail['directives'], 3)
+    assert.equal((await backend.backendDetail())['directives'], 3)
   })
 
   it('a directive file deleted on the frontend (DELETE /config/) is removed on reload', async () => {

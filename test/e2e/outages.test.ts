@@ -79,7 +79,7 @@ describe('serve-level bad input and outages', {concurrency: true}, () => {
     await publisher.flush()
     await be.serve.bus.flush()
 
-    await waitFor(() => be.backend().status().detail['dropped'] === 3, 'three invalid payloads counted')
+    await waitFor(async () => (await be.backendDetail())['dropped'] === 3, 'three invalid payloads counted')
     const metrics = (await send(be.base, 'GET', '/metrics')).body
     assert.equal(metric(metrics, 'dsiem_bus_events_invalid_total'), 3, 'bus counter in /metrics')
     assert.equal(
@@ -97,7 +97,7 @@ describe('serve-level bad input and outages', {concurrency: true}, () => {
       [0, 1, 2, 3].map((i) => eventBody(`after-garbage-${i}`, {offset: i})),
     )
     await fe.serve.bus.flush()
-    await waitFor(() => be.backend().status().detail['processed'] === 4, 'four good events processed')
+    await waitFor(async () => (await be.backendDetail())['processed'] === 4, 'four good events processed')
     await be.backend().settle()
     const stages = readLines(alarmFiles(dataDir).events).map((l) => (JSON.parse(l) as {stage: number}).stage)
     assert.deepEqual(stages, [1, 2, 2, 2], 'the good events after the garbage correlate')

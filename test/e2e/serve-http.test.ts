@@ -64,7 +64,7 @@ describe('dsiem serve: S1 over HTTP', () => {
     assert.ok(refused.length > 15 - earned, `mostly 429 (${refused.length})`)
     assert.equal(refused[0]!.body, 'Too many requests\n', 'upstream body')
     await limited.backend().settle()
-    assert.equal(limited.backend().status().detail['processed'], ok, 'every 200 reached the backend')
+    assert.equal((await limited.backendDetail())['processed'], ok, 'every 200 reached the backend')
   })
 
   it('once the bus is gone: POST /events → 503, /health → 503, other routes still answer', async () => {

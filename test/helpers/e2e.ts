@@ -79,6 +79,8 @@ export interface Served {
   readonly logs: LogCapture
   readonly config: ServeConfig
   backend(): RunningBackend
+  /** The backend's status detail (asked from its thread in standalone). */
+  backendDetail(): Promise<Readonly<Record<string, unknown>>>
   frontend(): RunningFrontend
 }
 
@@ -101,6 +103,11 @@ export async function serve(
       const role = running.roles.find(isRunningBackend)
       if (role === undefined) throw new Error('no backend role in this serve')
       return role
+    },
+    backendDetail: async () => {
+      const role = running.roles.find(isRunningBackend)
+      if (role === undefined) throw new Error('no backend role in this serve')
+      return (await role.status()).detail
     },
     frontend: () => {
       const role = running.roles.find((r) => r.name === 'frontend')

@@ -114,7 +114,12 @@ export async function startFrontendHarness(options: HarnessOptions = {}): Promis
     })
   }
   if (options.health === true) {
-    registerHealthAndMetrics(router, {node: config.node, statuses: () => [frontend.status()], bus, metrics})
+    registerHealthAndMetrics(router, {
+      node: config.node,
+      statuses: async () => [frontend.status()],
+      bus,
+      metrics,
+    })
   }
   const server = await startHttpServer(router, {
     address: '127.0.0.1',

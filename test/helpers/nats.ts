@@ -39,9 +39,13 @@ export function rawConnect(url: string): Promise<NatsConnection> {
 export {freePort} from '../../bench/lib/serve-proc.js'
 
 /** Resolves when `predicate` holds, polling every 10 ms; rejects with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }

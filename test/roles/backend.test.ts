@@ -13,7 +13,7 @@ import {
   createBackendRole,
   isRunningBackend,
   startBackend,
-  type RunningBackend,
+  type InProcessBackend,
 } from '../../src/roles/backend.js'
 import {PING_FLOOD_DIRECTIVE, twoStagePluginDirective, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
@@ -42,12 +42,12 @@ interface EventLine {
   event_id: string
 }
 
-const running: RunningBackend[] = []
+const running: InProcessBackend[] = []
 after(async () => {
   for (const backend of running) await backend.stop()
 })
 
-async function start(...args: Parameters<typeof startBackend>): Promise<RunningBackend> {
+async function start(...args: Parameters<typeof startBackend>): Promise<InProcessBackend> {
   const backend = await startBackend(...args)
   running.push(backend)
   return backend
@@ -74,9 +74,9 @@ describe('backend role', () => {
     const r = rig(serveConfig({configDir, dataDir}))
     const store = new RecordingStore()
     const previousUmask = process.umask(0)
-    let backend: RunningBackend
+    let backend: InProcessBackend
     try {
-      backend = (await createBackendRole({openAlarmStore: () => store}).start(r.ctx)) as RunningBackend
+      backend = (await createBackendRole({openAlarmStore: () => store}).start(r.ctx)) as InProcessBackend
     } finally {
       process.umask(previousUmask)
     }

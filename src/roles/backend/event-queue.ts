@@ -13,7 +13,8 @@
 // maxQueue 0 means unbounded, as upstream: nothing waits and nothing drops.
 
 import type {NormalizedEvent} from '../../engine/index.js'
-import {HandOffCancelledError, type PendingHandOff} from '../bus.js'
+import type {PendingHandOff} from '../bus.js'
+import {WaitingLine} from './waiting-line.js'
 
 export const FULL_POLICIES = ['wait', 'drop'] as const
 export type FullPolicy = (typeof FULL_POLICIES)[number]
@@ -41,16 +42,6 @@ export interface EventQueueOptions {
   sliceMs?: number
 }
 
-interface Waiter {
-  readonly event: NormalizedEvent
-  readonly resolve: () => void
-  readonly reject: (error: Error) => void
-  /** Taken back by the sender: admitWaiters skips it. */
-  cancelled: boolean
-  /** Admitted into the queue or discarded: too late to cancel. */
-  done: boolean
-}
-
 /** Initial ring size (a power of two, so a slot is an index & mask). */
 const INITIAL_RING = 1024
 /** How often (in events) a batch looks at the time. */
@@ -75,10 +66,7 @@ export class EventQueue {
   private head = 0
   private size = 0
 
-  private readonly waiters: (Waiter | undefined)[] = []
-  private waiterHead = 0
-  /** Waiters neither admitted nor cancelled. */
-  private waitingCount = 0
+  private readonly waiters = new WaitingLine<NormalizedEvent>(() => this.settleIdle())
   private scheduled = false
   /** A batch's afterBatch promise is pending. */
   private holding = false
@@ -115,33 +103,15 @@ export class EventQueue {
       this.drop('shutdown')
       return
     }
-    if (this.size >= this.capacity || this.waitingCount > 0) {
+    if (this.size >= this.capacity || this.waiters.size > 0) {
       if (this.whenFull === 'drop') {
         this.drop('queue_full')
         return
       }
-      return this.wait(event)
+      return this.waiters.add(event)
     }
     this.enqueue(event)
     this.schedule()
-  }
-
-  private wait(event: NormalizedEvent): PendingHandOff {
-    let waiter!: Waiter
-    const promise = new Promise<void>((resolve, reject) => {
-      waiter = {event, resolve, reject, cancelled: false, done: false}
-    })
-    this.waiters.push(waiter)
-    this.waitingCount++
-    const cancel = (): void => {
-      // Already admitted (resolved) or cancelled: nothing to take back.
-      if (waiter.cancelled || waiter.done) return
-      waiter.cancelled = true
-      this.waitingCount--
-      waiter.reject(new HandOffCancelledError())
-      this.settleIdle()
-    }
-    return Object.assign(promise, {cancel})
   }
 
   /** Counts events that never became queue entries (invalid payloads) next to the queue's own drops. */
@@ -156,7 +126,7 @@ export class EventQueue {
 
   /** Events held back by 'wait' because the queue is full. */
   get waiting(): number {
-    return this.waitingCount
+    return this.waiters.size
   }
 
   get processed(): number {
@@ -237,15 +207,7 @@ export class EventQueue {
     for (let i = 0; i < this.size; i++) this.ring[(this.head + i) & this.mask] = undefined
     this.head = 0
     this.size = 0
-    const waiters = this.waiters.splice(0)
-    for (let i = this.waiterHead; i < waiters.length; i++) {
-      const waiter = waiters[i]
-      if (waiter === undefined || waiter.cancelled) continue
-      waiter.done = true
-      waiter.resolve()
-    }
-    this.waiterHead = 0
-    this.waitingCount = 0
+    this.waiters.settleAll({})
     if (count > 0) this.drop(reason, count)
     this.settleIdle()
     return count
@@ -342,20 +304,11 @@ export class EventQueue {
   }
 
   private admitWaiters(): void {
-    while (this.waiterHead < this.waiters.length && this.size < this.capacity) {
-      const waiter = this.waiters[this.waiterHead]!
-      this.waiters[this.waiterHead++] = undefined
-      if (waiter.cancelled) continue
-      waiter.done = true
-      this.waitingCount--
-      this.enqueue(waiter.event)
-      waiter.resolve()
-    }
-    if (this.waiterHead === this.waiters.length && this.waiterHead > 0) {
-      this.waiters.length = 0
-      this.waiterHead = 0
-    }
+    if (this.waiters.size > 0) this.waiters.admit(this.hasRoom, this.admit)
   }
+
+  private readonly hasRoom = (): boolean => this.size < this.capacity
+  private readonly admit = (event: NormalizedEvent): void => this.enqueue(event)
 
   private settleIdle(): void {
     if (!this.isIdle() || this.idleWaiters.length === 0) return

@@ -9,7 +9,7 @@ import {sendJson} from './server.js'
 
 export interface HealthOptions {
   node: string
-  statuses: () => readonly RoleStatus[]
+  statuses: () => Promise<readonly RoleStatus[]>
   bus: EventBus
   metrics: Metrics
 }
@@ -26,8 +26,8 @@ export interface HealthReport {
   readonly healthy: boolean
 }
 
-export function healthReport(options: HealthOptions): HealthReport {
-  const roles = options.statuses()
+export async function healthReport(options: HealthOptions): Promise<HealthReport> {
+  const roles = await options.statuses()
   const busStatus = options.bus.status()
   const bus = {
     connected: busStatus.connected,
@@ -40,8 +40,8 @@ export function healthReport(options: HealthOptions): HealthReport {
 }
 
 export function registerHealthAndMetrics(routes: HttpRoutes, options: HealthOptions): void {
-  routes.exact('GET', '/health', ({res}) => {
-    const report = healthReport(options)
+  routes.exact('GET', '/health', async ({res}) => {
+    const report = await healthReport(options)
     sendJson(res, report.healthy ? 200 : 503, JSON.stringify(report, bigintAsString))
   })
 
@@ -55,8 +55,8 @@ export function registerHealthAndMetrics(routes: HttpRoutes, options: HealthOpti
   })
 
   // A HEAD probe is what some load balancers send; answer it without rendering anything.
-  routes.exact('HEAD', '/health', ({res}) => {
-    res.writeHead(healthReport(options).healthy ? 200 : 503)
+  routes.exact('HEAD', '/health', async ({res}) => {
+    res.writeHead((await healthReport(options)).healthy ? 200 : 503)
     res.end()
   })
 }

@@ -26,15 +26,17 @@ export interface LoggerOptions {
 
 const RANK: Readonly<Record<LogLevel, number>> = {debug: 0, info: 1, warn: 2, error: 3}
 
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? 'info'
-  const write = options.write ?? ((line: string) => process.stdout.write(line))
-  const now = options.now ?? (() => new Date())
-  const base = options.fields ?? {}
-  const emit = (at: LogLevel, message: string, fields?: LogFields): void => {
+/** Receives one log record at or above the logger's level, with the logger's fields merged in. */
+export type LogRecordSink = (level: LogLevel, message: string, fields: LogFields) => void
+
+/**
+ * A logger that hands records to `sink` instead of writing them: the backend thread's logger, whose
+ * records the main thread writes (so one process has one log stream, and injected loggers see them).
+ */
+export function createRecordLogger(level: LogLevel, sink: LogRecordSink, fields: LogFields = {}): Logger {
+  const emit = (at: LogLevel, message: string, extra?: LogFields): void => {
     if (RANK[at] < RANK[level]) return
-    const record = {level: at.toUpperCase(), ts: now().toISOString(), msg: message, ...base, ...fields}
-    write(JSON.stringify(record, bigintSafe) + '\n')
+    sink(at, message, extra === undefined ? fields : {...fields, ...extra})
   }
   return {
     level,
@@ -42,8 +44,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({...options, level, write, now, fields: {...base, ...fields}}),
+    child: (more) => createRecordLogger(level, sink, {...fields, ...more}),
   }
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const write = options.write ?? ((line: string) => process.stdout.write(line))
+  const now = options.now ?? (() => new Date())
+  const sink: LogRecordSink = (at, message, fields) => {
+    const record = {level: at.toUpperCase(), ts: now().toISOString(), msg: message, ...fields}
+    write(JSON.stringify(record, bigintSafe) + '\n')
+  }
+  return createRecordLogger(options.level ?? 'info', sink, options.fields ?? {})
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {

@@ -12,8 +12,13 @@ export interface Metrics {
     buckets: readonly number[],
     labelNames?: readonly string[],
   ): Histogram<string>
-  /** Prometheus text exposition. */
+  /** Prometheus text exposition: this registry's metrics, then each added source's. */
   render(): Promise<string>
+  /**
+   * Adds metrics rendered elsewhere (the backend thread's own registry) to every render; returns its
+   * removal. A source must not repeat a metric name this registry has.
+   */
+  addSource(render: () => Promise<string>): () => void
   readonly contentType: string
 }
 
@@ -21,6 +26,7 @@ export function createMetrics(node: string, options: {processMetrics?: boolean} 
   const registry = new Registry()
   registry.setDefaultLabels({node})
   if (options.processMetrics !== false) collectDefaultMetrics({register: registry, prefix: 'dsiem_'})
+  const sources = new Set<() => Promise<string>>()
   const existing = new Map<string, Counter<string> | Gauge<string> | Histogram<string>>()
   const once = <T extends Counter<string> | Gauge<string> | Histogram<string>>(
     name: string,
@@ -47,7 +53,15 @@ export function createMetrics(node: string, options: {processMetrics?: boolean} 
             registers: [registry],
           }),
       ),
-    render: () => registry.metrics(),
+    render: async () => {
+      const parts = [await registry.metrics()]
+      for (const source of sources) parts.push(await source())
+      return parts.map((text) => (text === '' || text.endsWith('\n') ? text : text + '\n')).join('')
+    },
+    addSource: (render) => {
+      sources.add(render)
+      return () => sources.delete(render)
+    },
     contentType: registry.contentType,
   }
 }
