@@ -1,13 +1,15 @@
 // The standalone server's backend on its own thread (backend/threaded.ts): what must look exactly as
 // with the backend on the HTTP thread — its log lines in the server's log, its metrics in /metrics,
 // its status in /health, reload, the 'wait' back-pressure through the thread's credit, start-up
-// errors as one clean line, and a stop that processes everything accepted.
+// errors as one clean line, and a stop that processes everything accepted; and what a thread that
+// dies costs (counted, logged, 503 from then on).
 
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {DsiemError} from '../../src/engine/index.js'
+import {createThreadedBackendRole} from '../../src/roles/backend/threaded.js'
 import {startServe} from '../../src/roles/index.js'
 import {PING_FLOOD_DIRECTIVE, pingEventLine, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
@@ -15,9 +17,11 @@ import {
   eventBody,
   LogCapture,
   postAll,
+  postEvent,
   send,
   serve,
   serveConfig,
+  waitFor,
   type Served,
 } from '../helpers/e2e.js'
 
@@ -144,5 +148,31 @@ describe('standalone backend thread: back-pressure and stop', () => {
       assert.match(error.message, /^no directive loaded from the file \(/)
       return true
     })
+  })
+})
+
+describe('standalone backend thread that dies', () => {
+  it('counts and logs the accepted events it took with it; new events get 503 and /health turns 503', async () => {
+    const s = await serve(cleanup, standaloneConfig('dsiem-thread-dying'), {
+      modules: {
+        backend: createThreadedBackendRole({
+          entry: new URL('../fixtures/dying-backend-thread.ts', import.meta.url),
+        }),
+      },
+    })
+    assert.equal((await postEvent(s.base, eventBody('d1'))).status, 200, 'taken before the thread died')
+    await waitFor(
+      () => s.logs.messages('ERROR').some((m) => m.includes('the backend thread crashed on purpose')),
+      'the error logged',
+    )
+    const line = s.logs.messages('ERROR').find((m) => m.includes('crashed on purpose'))!
+    assert.match(line, /; 1 accepted events it had not processed are lost, new events get 503$/)
+    assert.equal((await postEvent(s.base, eventBody('d2'))).status, 503)
+    const health = await send(s.base, 'GET', '/health')
+    assert.equal(health.status, 503, health.body)
+    assert.match(health.body, /the backend thread failed/)
+    const metrics = await send(s.base, 'GET', '/metrics')
+    assert.match(metrics.body, /^dsiem_backend_thread_events_lost_total\{node="[^"]+"\} 1$/m)
+    await s.serve.stop()
   })
 })

@@ -29,6 +29,8 @@ export interface ThreadedBackendOptions {
   tickIntervalMs?: number
   /** How long stop() may take to work off the queue, default 10 s. */
   drainTimeoutMs?: number
+  /** The thread's module (tests run a failing one); default thread-entry beside this file. */
+  entry?: URL
 }
 
 interface Pending {
@@ -52,7 +54,9 @@ async function startThreadedBackend(
     ...(options.tickIntervalMs === undefined ? {} : {tickIntervalMs: options.tickIntervalMs}),
     ...(options.drainTimeoutMs === undefined ? {} : {drainTimeoutMs: options.drainTimeoutMs}),
   }
-  const worker: Worker = startModuleWorker(siblingModule(import.meta.url, 'thread-entry'), {workerData: data})
+  const worker: Worker = startModuleWorker(options.entry ?? siblingModule(import.meta.url, 'thread-entry'), {
+    workerData: data,
+  })
   const post = (message: ToBackendThread): void => worker.postMessage(message)
   const lostTotal = ctx.metrics.counter(
     'dsiem_backend_thread_events_lost_total',
@@ -140,7 +144,8 @@ async function startThreadedBackend(
   }
 
   const subscription = ctx.bus.subscribeEvents({kind: 'all'}, handOff.offer)
-  const removeMetrics = ctx.metrics.addSource(() => request('metrics'))
+  // A thread that is gone has no metrics of its own; this thread's (the loss counter) still render.
+  const removeMetrics = ctx.metrics.addSource(() => request('metrics').catch(() => ''))
 
   const status = async (): Promise<RoleStatus> => {
     if (gone === undefined) {
@@ -188,10 +193,12 @@ async function startThreadedBackend(
       removeMetrics()
       // What still waits for room is handed over: the thread's drain decides its fate, as in-process.
       handOff.release()
-      try {
-        await request('stop')
-      } catch (error) {
-        log.error(`stopping the backend thread failed: ${messageOf(error)}`)
+      if (gone === undefined) {
+        try {
+          await request('stop')
+        } catch (error) {
+          log.error(`stopping the backend thread failed: ${messageOf(error)}`)
+        }
       }
       stopping = true
       await worker.terminate()
