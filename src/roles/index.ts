@@ -82,12 +82,12 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
     removePidFile(config.dataDir)
     throw error
   }
-  const statuses = (): Promise<RoleStatus[]> => Promise.all(roles.map((role) => role.status()))
   const router = new HttpRouter()
   registerConfigRoutes(router, {configDir: config.configDir, writeable: config.writeableConfig, log})
   const ctx: RoleContext = {config, log, clock: options.clock ?? systemClock, bus, metrics, http: router}
 
   const roles: RunningRole[] = []
+  const statuses = (): Promise<RoleStatus[]> => Promise.all(roles.map((role) => role.status()))
   const stopRoles = async (): Promise<void> => {
     for (const role of [...roles].reverse()) {
       try {

@@ -165,6 +165,27 @@ describe('dsiem serve as a user runs it', {concurrency: true}, () => {
     assert.equal(await server.stop(), 0)
   })
 
+  it('a SIGTERM while starting up stops the server once it is up: exit 0, not killed half-way', async () => {
+    const server = spawnCli(cleanup, [
+      'serve',
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(await freePort()),
+      '--config-dir',
+      writeConfigDir({dir: cleanup.dir('dsiem-e2e-early-config-'), directives: [PING_FLOOD_DIRECTIVE]}),
+      '--data-dir',
+      cleanup.dir('dsiem-e2e-early-data-'),
+    ])
+    // The backend's first line comes while the frontend and the HTTP server are still to start.
+    await server.waitForLog((l) => l.msg.startsWith('Loaded 1 directives'), 'the directives loaded')
+    assert.equal(await server.stop(), 0, server.stderr())
+    assert.ok(
+      server.lines.some((l) => l.msg === 'dsiem serve stopped'),
+      'the stop ran its course after start-up',
+    )
+  })
+
   it('--pprof: one warning line in the log, and the server runs', async () => {
     const port = await freePort()
     const server = spawnCli(cleanup, [
