@@ -11,11 +11,17 @@ import {event} from '../helpers/engine-harness.js'
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-function handOff(capacity: number): {hand: ThreadHandOff; batches: string[][]} {
+/** A hand-off whose batches go at the end of each loop turn (batchDelayMs 0), unless told otherwise. */
+function handOff(
+  capacity: number,
+  options: {batchDelayMs?: number; maxBatch?: number} = {},
+): {hand: ThreadHandOff; batches: string[][]} {
   const batches: string[][] = []
   const hand = new ThreadHandOff({
     capacity,
     send: (events: NormalizedEvent[]) => batches.push(events.map((e) => e.eventId)),
+    batchDelayMs: 0,
+    ...options,
   })
   return {hand, batches}
 }
@@ -35,6 +41,28 @@ describe('ThreadHandOff', () => {
     await turn()
     assert.deepEqual(batches, [['a', 'b', 'c'], ['d']])
     assert.equal(hand.outstanding, 4)
+  })
+
+  it('gathers events for batchDelayMs across loop turns, and sends a full batch at once', async () => {
+    const {hand, batches} = handOff(Infinity, {batchDelayMs: 50, maxBatch: 3})
+    hand.offer(event({eventId: 'a'}))
+    await turn()
+    hand.offer(event({eventId: 'b'}))
+    assert.deepEqual(batches, [], 'a loop turn later, still gathering')
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    assert.deepEqual(batches, [['a', 'b']], 'sent once the delay is over')
+    for (const id of ['c', 'd', 'e']) hand.offer(event({eventId: id}))
+    assert.deepEqual(
+      batches,
+      [
+        ['a', 'b'],
+        ['c', 'd', 'e'],
+      ],
+      'a full batch goes without waiting',
+    )
+    hand.offer(event({eventId: 'f'}))
+    hand.flush()
+    assert.deepEqual(batches.at(-1), ['f'], 'flush() sends what was gathered at once')
   })
 
   it('holds what does not fit the credit, and hands it over in order as the engine takes events', async () => {

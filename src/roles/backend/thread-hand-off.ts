@@ -1,6 +1,8 @@
 // The main thread's side of the event hand-off to the backend thread: the bus handler the frontend's
-// events reach in standalone. Events gathered during one turn of the event loop cross as one message
-// (one wake-up of the thread, not one per request). Back-pressure is by credit: at most `capacity`
+// events reach in standalone. Events gathered over a millisecond cross as one message: each message
+// costs this thread a wake-up of the other (~10 µs on the test VM), which per loop turn (one or two
+// events under single-event load) took 7% of this thread; batched by the millisecond, closed-loop
+// single-event throughput rose by ~15% in alternating runs, for ~0.7 ms more median latency. Back-pressure is by credit: at most `capacity`
 // events are on their way or in the thread's queue at once (the thread reports how many the engine
 // took), so the thread's queue never holds more than its capacity, and what does not fit waits here
 // with the same promise the queue's 'wait' gives: resolved once handed over, cancel() before that
@@ -15,13 +17,20 @@ export interface ThreadHandOffOptions {
   capacity: number
   /** Posts one batch to the thread. */
   send: (events: NormalizedEvent[]) => void
+  /** How long the first event of a batch waits for company, ms (default 1); 0 = to the end of the loop turn. */
+  batchDelayMs?: number
+  /** A batch this large goes at once (default 512). */
+  maxBatch?: number
 }
 
 export class ThreadHandOff {
   readonly capacity: number
   private readonly send: (events: NormalizedEvent[]) => void
+  private readonly batchDelayMs: number
+  private readonly maxBatch: number
   private batch: NormalizedEvent[] = []
   private scheduled = false
+  private timer: NodeJS.Timeout | undefined
   /** Handed over (batched or posted) and not yet reported through the engine. */
   private inFlight = 0
   private readonly waiters = new WaitingLine<NormalizedEvent>()
@@ -30,6 +39,8 @@ export class ThreadHandOff {
   constructor(options: ThreadHandOffOptions) {
     this.capacity = options.capacity
     this.send = options.send
+    this.batchDelayMs = options.batchDelayMs ?? 1
+    this.maxBatch = options.maxBatch ?? 512
   }
 
   /** The bus handler. Throws BusUnavailableError once the thread is gone (the frontend's 503). */
@@ -57,9 +68,11 @@ export class ThreadHandOff {
     return this.inFlight >= this.capacity
   }
 
-  /** Posts the current batch now rather than at the end of this loop turn. */
+  /** Posts the current batch now rather than when its delay ends. */
   flush = (): void => {
     this.scheduled = false
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
     if (this.batch.length === 0) return
     const events = this.batch
     this.batch = []
@@ -82,6 +95,8 @@ export class ThreadHandOff {
   fail(reason: string): number {
     this.failure ??= reason
     this.batch = []
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
     this.waiters.settleAll({error: new BusUnavailableError(reason)})
     const lost = this.inFlight
     this.inFlight = 0
@@ -93,8 +108,10 @@ export class ThreadHandOff {
   private readonly handOver = (event: NormalizedEvent): void => {
     this.inFlight++
     this.batch.push(event)
+    if (this.batch.length >= this.maxBatch) return this.flush()
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(this.flush)
+    if (this.batchDelayMs > 0) this.timer = setTimeout(this.flush, this.batchDelayMs)
+    else setImmediate(this.flush)
   }
 }
