@@ -60,7 +60,7 @@ async function startThreadedBackend(
   const post = (message: ToBackendThread): void => worker.postMessage(message)
   const lostTotal = ctx.metrics.counter(
     'dsiem_backend_thread_events_lost_total',
-    'Accepted events lost because the backend thread died before its engine took them',
+    'Accepted events the backend thread had not reported processed when it died (lost, or processed unreported)',
   )
 
   const handOff = new ThreadHandOff({
@@ -130,7 +130,10 @@ async function startThreadedBackend(
     const lost = handOff.fail(reason)
     if (stopping) return
     lostTotal.inc(lost)
-    log.error(`${reason}; ${lost} accepted events it had not processed are lost, new events get 503`)
+    // Credit is reported in batches, so some of these may have been processed: an upper bound.
+    log.error(
+      `${reason}; up to ${lost} accepted events it had not reported processed are lost, new events get 503`,
+    )
   }
   worker.on('error', (error) => ended(`the backend thread failed: ${error.stack ?? messageOf(error)}`))
   worker.on('exit', (code) => ended(`the backend thread exited (code ${code})`))
