@@ -20,6 +20,7 @@ import {
   freePort,
   postAll,
   send,
+  serveArgs,
   spawnCli,
   spawnStandalone,
   started,
@@ -166,17 +167,14 @@ describe('dsiem serve as a user runs it', {concurrency: true}, () => {
   })
 
   it('a SIGTERM while starting up stops the server once it is up: exit 0, not killed half-way', async () => {
-    const server = spawnCli(cleanup, [
-      'serve',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(await freePort()),
-      '--config-dir',
-      writeConfigDir({dir: cleanup.dir('dsiem-e2e-early-config-'), directives: [PING_FLOOD_DIRECTIVE]}),
-      '--data-dir',
-      cleanup.dir('dsiem-e2e-early-data-'),
-    ])
+    const server = spawnCli(
+      cleanup,
+      serveArgs(
+        await freePort(),
+        writeConfigDir({dir: cleanup.dir('dsiem-e2e-early-config-'), directives: [PING_FLOOD_DIRECTIVE]}),
+        cleanup.dir('dsiem-e2e-early-data-'),
+      ),
+    )
     // The backend's first line comes while the frontend and the HTTP server are still to start.
     await server.waitForLog((l) => l.msg.startsWith('Loaded 1 directives'), 'the directives loaded')
     assert.equal(await server.stop(), 0, server.stderr())
@@ -188,18 +186,15 @@ describe('dsiem serve as a user runs it', {concurrency: true}, () => {
 
   it('--pprof: one warning line in the log, and the server runs', async () => {
     const port = await freePort()
-    const server = spawnCli(cleanup, [
-      'serve',
-      '--pprof',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--config-dir',
-      writeConfigDir({dir: cleanup.dir('dsiem-e2e-pprof-config-'), directives: [PING_FLOOD_DIRECTIVE]}),
-      '--data-dir',
-      cleanup.dir('dsiem-e2e-pprof-data-'),
-    ])
+    const server = spawnCli(
+      cleanup,
+      serveArgs(
+        port,
+        writeConfigDir({dir: cleanup.dir('dsiem-e2e-pprof-config-'), directives: [PING_FLOOD_DIRECTIVE]}),
+        cleanup.dir('dsiem-e2e-pprof-data-'),
+        '--pprof',
+      ),
+    )
     await started(server)
     const warnings = server.lines.filter((l) => l.level === 'WARN')
     assert.deepEqual(
@@ -356,17 +351,7 @@ describe(
       })
       const dataDir = cleanup.dir('dsiem-e2e-shared-data-')
       const {server} = await spawnStandalone(cleanup, configDir, dataDir)
-      const second = await runCliAsync([
-        'serve',
-        '--address',
-        '127.0.0.1',
-        '--port',
-        String(await freePort()),
-        '--config-dir',
-        configDir,
-        '--data-dir',
-        dataDir,
-      ])
+      const second = await runCliAsync(serveArgs(await freePort(), configDir, dataDir))
       assert.equal(second.status, 4, second.stderr)
       const escaped = dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       assert.match(

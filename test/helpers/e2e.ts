@@ -315,17 +315,10 @@ export function started(child: ServeChild, timeoutMs = 15_000): Promise<LogLine>
   return child.waitForLog((l) => l.msg.startsWith('dsiem serve started'), 'dsiem serve started', timeoutMs)
 }
 
-/** `dsiem serve --role standalone` on a free loopback port over `configDir` and `dataDir`, once started. */
-export async function spawnStandalone(
-  cleanup: Cleanup,
-  configDir: string,
-  dataDir: string,
-): Promise<{server: ServeChild; base: string}> {
-  const port = await freePort()
-  const server = spawnCli(cleanup, [
+/** `dsiem serve` arguments: loopback `port`, the config and data dirs, then `extra` flags. */
+export function serveArgs(port: number, configDir: string, dataDir: string, ...extra: string[]): string[] {
+  return [
     'serve',
-    '--role',
-    'standalone',
     '--address',
     '127.0.0.1',
     '--port',
@@ -334,7 +327,18 @@ export async function spawnStandalone(
     configDir,
     '--data-dir',
     dataDir,
-  ])
+    ...extra,
+  ]
+}
+
+/** `dsiem serve --role standalone` on a free loopback port over `configDir` and `dataDir`, once started. */
+export async function spawnStandalone(
+  cleanup: Cleanup,
+  configDir: string,
+  dataDir: string,
+): Promise<{server: ServeChild; base: string}> {
+  const port = await freePort()
+  const server = spawnCli(cleanup, serveArgs(port, configDir, dataDir, '--role', 'standalone'))
   await started(server)
   return {server, base: `http://127.0.0.1:${port}`}
 }
