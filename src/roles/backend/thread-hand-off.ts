@@ -2,11 +2,11 @@
 // events reach in standalone. Events gathered over a millisecond cross as one message: each message
 // costs this thread a wake-up of the other (~10 µs on the test VM), which per loop turn (one or two
 // events under single-event load) took 7% of this thread; batched by the millisecond, closed-loop
-// single-event throughput rose by ~15% in alternating runs, for ~1 ms more median latency. Back-pressure is by credit: at most `capacity`
-// events are on their way or in the thread's queue at once (the thread reports how many the engine
-// took), so the thread's queue never holds more than its capacity, and what does not fit waits here
-// with the same promise the queue's 'wait' gives: resolved once handed over, cancel() before that
-// means never handed over (the frontend's 408).
+// single-event throughput rose by ~15% in alternating runs, for ~1 ms more median latency.
+// Back-pressure is by credit: at most `capacity` events are on their way or in the thread's queue at
+// once (the thread reports how many the engine took), so the thread's queue never holds more than its
+// capacity, and what does not fit waits here with the same promise the queue's 'wait' gives: resolved
+// once handed over, cancel() before that means never handed over (the frontend's 408).
 
 import type {NormalizedEvent} from '../../engine/index.js'
 import {BusUnavailableError, type PendingHandOff} from '../bus.js'
