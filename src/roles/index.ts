@@ -18,7 +18,7 @@ import {connectNatsBus} from './io/bus.js'
 import {createLogger, type Logger, type LogLevel} from './io/log.js'
 import {createMetrics} from './io/metrics.js'
 import {removePidFile, writeEffectiveConfig, writePidFile} from './io/process-files.js'
-import {openAlarmStoreThread} from './io/alarm-store-thread.js'
+import {alarmStoreThreadOpener} from './io/alarm-store-thread.js'
 import type {ServeConfig} from './serve-config.js'
 import type {RoleModule, RoleName, RoleStatus, RunningRole} from './types.js'
 import {createWorkerRole} from './worker/live-worker.js'
@@ -28,14 +28,10 @@ export interface ServeOptions {
   /** Upstream flags accepted for compatibility that have no effect here (warned about once). */
   ignoredFlags?: readonly string[]
   log?: Logger
+  /** Injected time (tests); standalone's backend then runs on the HTTP thread: a clock cannot cross threads. */
   clock?: Clock
   /** Role modules by name (tests inject variants); defaults to the built-in ones. */
   modules?: Partial<Record<RoleName, RoleModule>>
-  /**
-   * Standalone runs its backend on a thread of its own (backend/threaded.ts) unless this is false or
-   * a clock is injected (a clock cannot cross threads).
-   */
-  backendThread?: boolean
 }
 
 export interface RunningServe {
@@ -52,10 +48,7 @@ function defaultModules(log: Logger, backendThread: boolean): Partial<Record<Rol
   return {
     backend: backendThread
       ? createThreadedBackendRole()
-      : createBackendRole({
-          openAlarmStore: (file) =>
-            openAlarmStoreThread(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
-        }),
+      : createBackendRole({openAlarmStore: alarmStoreThreadOpener(log)}),
     frontend: frontendRole,
     worker: createWorkerRole(),
   }
@@ -68,7 +61,9 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
     log.warn(`--${flag} is an upstream Go option with no effect in dsiem; ignoring it`)
   }
   // Injected modules replace the built-in ones by name; the others keep theirs.
-  const backendThread = config.standalone && options.backendThread !== false && options.clock === undefined
+  // Standalone's backend runs on a thread of its own (backend/threaded.ts), except with an injected
+  // clock, which cannot cross threads.
+  const backendThread = config.standalone && options.clock === undefined
   const modules = {...defaultModules(log, backendThread), ...options.modules}
   const metrics = createMetrics(node)
   // Claimed before anything opens the alarm files or the store, so a second server is refused first.

@@ -11,7 +11,7 @@ import {startBackend, type InProcessBackend} from '../backend.js'
 import {MemoryBus} from '../bus.js'
 import type {RoleContext} from '../context.js'
 import {HttpRouter} from '../http/router.js'
-import {openAlarmStoreThread} from '../io/alarm-store-thread.js'
+import {alarmStoreThreadOpener} from '../io/alarm-store-thread.js'
 import {createRecordLogger, type LogFields} from '../io/log.js'
 import {createMetrics} from '../io/metrics.js'
 import {
@@ -121,8 +121,7 @@ const start = async (): Promise<void> => {
   let backend: InProcessBackend
   try {
     backend = await startBackend(ctx, {
-      openAlarmStore: (file) =>
-        openAlarmStoreThread(file, {onError: (error) => log.error(`alarm store: ${error.message}`)}),
+      openAlarmStore: alarmStoreThreadOpener(log),
       onBatch,
       ...(data.tickIntervalMs === undefined ? {} : {tickIntervalMs: data.tickIntervalMs}),
       ...(data.drainTimeoutMs === undefined ? {} : {drainTimeoutMs: data.drainTimeoutMs}),

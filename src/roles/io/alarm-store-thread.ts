@@ -19,6 +19,7 @@ import {
   type AlarmStoreOptions,
   type WriteBehindSettings,
 } from '../alarm-store-options.js'
+import type {Logger} from './log.js'
 import {siblingModule, startModuleWorker} from './module-worker.js'
 import {openAlarmStore, type AlarmStoreStats} from './state.js'
 
@@ -224,4 +225,10 @@ export class AlarmStoreThread implements AlarmWriter {
 
 export function openAlarmStoreThread(file: string, options: AlarmStoreThreadOptions = {}): AlarmStoreThread {
   return AlarmStoreThread.open(file, options)
+}
+
+/** How a server's backend opens its alarm store: on a writer thread, errors logged as one line each. */
+export function alarmStoreThreadOpener(log: Logger): (file: string) => AlarmStoreThread {
+  return (file) =>
+    openAlarmStoreThread(file, {onError: (error) => log.error(`alarm store: ${error.message}`)})
 }
