@@ -112,7 +112,6 @@ const answer = async (backend: InProcessBackend, request: ThreadRequest): Promis
     case 'stop':
       await backend.stop()
       sendCredit()
-      flushLogs()
       return null
   }
 }
