@@ -1,7 +1,7 @@
 // Alarms: integer risk, risk classes, upstream's upsert/merge rules, and the alarm JSON line with
 // upstream's exact field order. An alarm id is its backlog id; a line is written only while risk ≠ 0.
 
-import {cloneRule, serializeRule, type DirectiveRule} from './directive.js'
+import {serializeRule, type DirectiveRule} from './directive.js'
 import {ConfigError} from './errors.js'
 import {goQuote, goStringArray} from './go-json.js'
 
@@ -90,6 +90,7 @@ export interface AlarmUpdate {
   readonly srcIps: readonly string[]
   readonly dstIps: readonly string[]
   readonly customData: readonly CustomDataEntry[]
+  /** The backlog never changes these rule objects once handed over (it replaces them), so they are shared. */
   readonly rules: readonly DirectiveRule[]
   /** Asset networks of every src/dst IP; accumulated across upserts. */
   readonly networks: readonly string[]
@@ -148,7 +149,7 @@ export class AlarmTable {
       vulnerabilities: previous?.vulnerabilities ?? [],
       customData: update.customData.slice(),
       networks: [...networks],
-      rules: update.rules.map(cloneRule),
+      rules: update.rules.slice(),
     }
     this.alarms.set(update.alarmId, {alarm, networks})
     return alarm

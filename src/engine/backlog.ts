@@ -4,7 +4,7 @@
 // which is what upstream intends (its per-event goroutines can reorder them).
 
 import {computeRisk, type CustomDataEntry} from './alarm.js'
-import {cloneRule, type Directive, type DirectiveRule} from './directive.js'
+import type {Directive, DirectiveRule} from './directive.js'
 import {parseRfc3339Seconds, type NormalizedEvent} from './event.js'
 import {compileRule, matchRule, STICKY, StickySet, type CompiledRule, type EventMatchContext} from './rule.js'
 import type {EngineContext} from './engine-context.js'
@@ -36,7 +36,9 @@ const ADDRESS_KEYWORDS = new Set(['ANY', 'HOME_NET', '!HOME_NET'])
  * written instead of crashing as upstream would.
  */
 export function resolveReferences(directive: Directive, first: NormalizedEvent): DirectiveRule[] {
-  const rules = directive.rules.map(cloneRule)
+  // Shallow copies: the SID, product and subcategory lists are never changed, so every backlog of the
+  // directive shares its lists.
+  const rules = directive.rules.map((rule) => ({...rule}))
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!
     if (i === 0) {
@@ -110,7 +112,14 @@ export class Backlog {
   readonly customData: CustomDataEntry[] = []
   readonly events: string[][]
   readonly sticky: StickySet[]
-  lastEvent: NormalizedEvent | undefined
+  /**
+   * What the backlog needs of the last event it took: its id for log lines, its ports for the
+   * vulnerability lookups. Not the event itself, which would keep every field of it alive as long as
+   * the backlog lives (the heaviest part of what survives into the old generation).
+   */
+  lastEventId: string | undefined
+  private lastSrcPort = 0
+  private lastDstPort = 0
   deleted = false
   /** Creation order within the directive, so indexed offers keep upstream's order of backlogs. */
   sequence = 0
@@ -125,7 +134,10 @@ export class Backlog {
   readonly id: string
   readonly template: CompiledDirective
   readonly title: string
-  /** Private copies: references resolved, start/end times and status filled in as stages progress. */
+  /**
+   * Private copies: references resolved, start/end times and status filled in as stages progress. A
+   * rule is replaced, never changed, once an alarm may hold it (`updateRule`), so alarms share them.
+   */
   readonly rules: DirectiveRule[]
   readonly compiled: readonly CompiledRule[]
   private readonly ctx: EngineContext
@@ -260,9 +272,8 @@ export class Backlog {
     const rule = this.rules[index]!
     if (this.events[index]!.length < rule.occurrence) return
     const eventTime = parseRfc3339Seconds(event.timestamp)
-    const current = this.rules[this.currentStage - 1]!
-    current.status = 'finished'
-    current.endTime = Number.isNaN(eventTime) ? 0 : eventTime
+    const stageTime = Number.isNaN(eventTime) ? 0 : eventTime
+    this.updateRule(this.currentStage - 1, {status: 'finished', endTime: stageTime})
     this.calculateRisk()
     if (this.currentStage === this.rules.length) {
       this.upsertAlarm(true)
@@ -272,7 +283,7 @@ export class Backlog {
     }
     this.currentStage++
     this.updateSourceKey()
-    this.rules[this.currentStage - 1]!.startTime = Number.isNaN(eventTime) ? 0 : eventTime
+    this.updateRule(this.currentStage - 1, {startTime: stageTime})
     this.statusTime = this.ctx.clock.nowSeconds()
     this.upsertAlarm(true)
   }
@@ -286,7 +297,9 @@ export class Backlog {
     appendCustomData(this.customData, event.customLabel3, event.customData3)
     dropUnspecified(this.srcIps)
     dropUnspecified(this.dstIps)
-    this.lastEvent = event
+    this.lastEventId = event.eventId
+    this.lastSrcPort = event.srcPort
+    this.lastDstPort = event.dstPort
     this.statusTime = this.ctx.clock.nowSeconds()
     this.onEventAppended(event.eventId, this)
     this.ctx.emit({kind: 'alarm-event', alarmId: this.id, stage: index + 1, eventId: event.eventId})
@@ -299,7 +312,7 @@ export class Backlog {
     const reliability = this.rules[this.currentStage - 1]!.reliability
     const risk = computeRisk(this.directive.priority, reliability, value)
     if (risk !== this.risk) {
-      this.log('info', `risk changed from ${this.risk} to ${risk}`, this.lastEvent)
+      this.log('info', `risk changed from ${this.risk} to ${risk}`, this.lastEventId)
       this.risk = risk
     }
   }
@@ -311,7 +324,7 @@ export class Backlog {
   }
 
   expire(): void {
-    this.rules[this.currentStage - 1]!.status = 'timeout'
+    this.updateRule(this.currentStage - 1, {status: 'timeout'})
     this.log('info', 'backlog expired, deleting it', undefined)
     this.upsertAlarm(false)
     this.ctx.deleteBacklog(this)
@@ -341,21 +354,31 @@ export class Backlog {
       this.ctx.emit({
         kind: 'lookup',
         alarm,
-        lastSrcPort: this.lastEvent?.srcPort ?? 0,
-        lastDstPort: this.lastEvent?.dstPort ?? 0,
+        lastSrcPort: this.lastSrcPort,
+        lastDstPort: this.lastDstPort,
       })
     }
   }
 
-  private log(level: 'debug' | 'info' | 'warn', message: string, event: NormalizedEvent | undefined): void {
+  /** Alarms hold the rule objects handed over at upserts: a change makes a new one. */
+  private updateRule(index: number, changes: Partial<DirectiveRule>): void {
+    this.rules[index] = {...this.rules[index]!, ...changes}
+  }
+
+  private log(
+    level: 'debug' | 'info' | 'warn',
+    message: string,
+    event: NormalizedEvent | string | undefined,
+  ): void {
     if (level === 'debug' && !this.ctx.debug) return
+    const eventId = typeof event === 'string' ? event : event?.eventId
     this.ctx.emit({
       kind: 'log',
       level,
       message,
       directiveId: this.directive.id,
       backlogId: this.id,
-      ...(event === undefined ? {} : {eventId: event.eventId}),
+      ...(eventId === undefined ? {} : {eventId}),
     })
   }
 }

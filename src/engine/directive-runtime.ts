@@ -20,9 +20,13 @@ export class DirectiveRuntime {
   private readonly bySource = new Map<number, Backlog[]>()
   private readonly indexedKey = new Map<Backlog, number | null>()
   private nextSequence = 0
-  /** event id -> a backlog holding it, and how many appends hold it; upstream scans every list. */
+  /** event id -> a backlog holding it (upstream scans every list instead). */
   private readonly eventOwners = new Map<string, Backlog>()
-  private readonly eventHolds = new Map<string, number>()
+  /**
+   * event id -> how many appends beyond the first hold it. Almost every event is held once, so only
+   * the rare shared ones get an entry here: one map entry per appended event is what this costs.
+   */
+  private readonly extraHolds = new Map<string, number>()
 
   private readonly ctx: EngineContext
   private canonicalText: string | undefined
@@ -154,7 +158,7 @@ export class DirectiveRuntime {
     this.bySource.clear()
     this.indexedKey.clear()
     this.eventOwners.clear()
-    this.eventHolds.clear()
+    this.extraHolds.clear()
     this.hasDeleted = false
     return live
   }
@@ -163,20 +167,20 @@ export class DirectiveRuntime {
   release(backlog: Backlog): void {
     for (const ids of backlog.events) {
       for (const id of ids) {
-        const holds = (this.eventHolds.get(id) ?? 1) - 1
-        if (holds <= 0) {
-          this.eventHolds.delete(id)
+        const extra = this.extraHolds.get(id)
+        if (extra === undefined) {
           this.eventOwners.delete(id)
           continue
         }
-        this.eventHolds.set(id, holds)
+        if (extra > 1) this.extraHolds.set(id, extra - 1)
+        else this.extraHolds.delete(id)
         if (this.eventOwners.get(id) === backlog) {
           // The event is shared with another backlog (rare): name that one from now on.
           const other = this.backlogs.find(
             (b) => b !== backlog && !b.deleted && b.events.some((e) => e.includes(id)),
           )
           if (other === undefined) {
-            this.eventHolds.delete(id)
+            this.extraHolds.delete(id)
             this.eventOwners.delete(id)
           } else {
             this.eventOwners.set(id, other)
@@ -188,8 +192,8 @@ export class DirectiveRuntime {
   }
 
   private readonly recordEvent = (eventId: string, backlog: Backlog): void => {
-    this.eventHolds.set(eventId, (this.eventHolds.get(eventId) ?? 0) + 1)
     if (!this.eventOwners.has(eventId)) this.eventOwners.set(eventId, backlog)
+    else this.extraHolds.set(eventId, (this.extraHolds.get(eventId) ?? 0) + 1)
   }
 
   private compact(): void {

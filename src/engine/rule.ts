@@ -25,11 +25,25 @@ const ANY_ADDRESS: AddressCondition = {kind: enum_.any, list: null}
 const HOME_NET: AddressCondition = {kind: enum_.homeNet, list: null}
 const NOT_HOME_NET: AddressCondition = {kind: enum_.notHomeNet, list: null}
 
+/**
+ * Address lists already compiled, by text. Backlogs compile their `:1`-bound rules, mostly to the few
+ * sources that keep opening backlogs, so the same host is parsed again and again; the lists are
+ * immutable and shared. Bounded: emptied when full.
+ */
+const compiledAddresses = new Map<string, AddressCondition>()
+const COMPILED_ADDRESSES_LIMIT = 10_000
+
 function compileAddress(value: string): AddressCondition {
   if (value === 'ANY') return ANY_ADDRESS
   if (value === 'HOME_NET') return HOME_NET
   if (value === '!HOME_NET') return NOT_HOME_NET
-  return {kind: enum_.list, list: new NetworkList(value)}
+  let condition = compiledAddresses.get(value)
+  if (condition === undefined) {
+    if (compiledAddresses.size >= COMPILED_ADDRESSES_LIMIT) compiledAddresses.clear()
+    condition = {kind: enum_.list, list: new NetworkList(value)}
+    compiledAddresses.set(value, condition)
+  }
+  return condition
 }
 
 /** Which event field a rule's sticky_different tracks. */

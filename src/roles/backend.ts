@@ -31,6 +31,7 @@ import {startBackendAnnouncer, type BackendAnnouncer} from './backend-membership
 import type {AlarmWriter} from './alarm-store.js'
 import {pullConfig, type HttpGet} from './backend/config-pull.js'
 import {EventQueue, type DropReason, type FullPolicy} from './backend/event-queue.js'
+import {tuneHeapGrowthForBackend} from './backend/heap-growth.js'
 import {LOSS_LOG_WINDOW_MS, RateLimitedCounter} from './rate-limited-counter.js'
 import {OverloadSignal, type SignalTimers} from './backend/overload-signal.js'
 import type {BusSubscription, EventInterest, EventRoute} from './bus.js'
@@ -182,6 +183,7 @@ export async function startBackend(
   const {config} = ctx
   const log = ctx.log.child({role: 'backend'})
   const nowMs = options.nowMs ?? Date.now
+  tuneHeapGrowthForBackend()
   const pattern = directivePattern(config)
 
   const pullFromFrontend = async (): Promise<void> => {

@@ -228,6 +228,19 @@ describe('stage completion and expiry (§3.4, §3.6)', () => {
     assert.equal(backlog.statusTime, NOW + 100)
   })
 
+  it('an alarm already emitted keeps its rules as they were when later stages finish', () => {
+    const {h, e} = start([plugin({stage: 1}), plugin({stage: 2, occurrence: 2}), plugin({stage: 3})], {
+      priority: 5,
+    })
+    h.engine.process({...e, eventId: 'a', timestamp: formatRfc3339(NOW + 7)})
+    h.engine.process({...e, eventId: 'b', timestamp: formatRfc3339(NOW + 9)})
+    const statuses = h.of('alarm').map((effect) => effect.alarm.rules.map((r) => r.status))
+    assert.deepEqual(statuses, [
+      ['finished', '', ''],
+      ['finished', 'finished', ''],
+    ])
+  })
+
   it('expires when stage start + timeout < now − minAlarmLifetime (strictly)', () => {
     for (const [minutes, elapsed, expired] of [
       [0, 600, false],

@@ -239,18 +239,18 @@ describe(
       send({eventId: '8', ...ev8})
       assert.deepEqual(stages(), [3, 3, 2])
       const c = h.engine.backlogs()[2]!
-      assert.equal(c.lastEvent!.eventId, '8')
+      assert.equal(c.lastEventId, '8')
       send({eventId: '9', ...ev8})
       assert.deepEqual(stages(), [3, 3, 2])
-      assert.equal(c.lastEvent!.eventId, '9')
+      assert.equal(c.lastEventId, '9')
 
       // ev10 repeats ev5's data: B takes it, and so does C, whose references bound to "no constraint".
       send({eventId: '10', ...ev5})
       assert.equal(b.currentStage, 3)
-      assert.equal(b.lastEvent!.eventId, '10')
-      assert.equal(c.lastEvent!.eventId, '10')
+      assert.equal(b.lastEventId, '10')
+      assert.equal(c.lastEventId, '10')
       assert.equal(c.currentStage, 3)
-      assert.equal(a.lastEvent!.eventId, '4')
+      assert.equal(a.lastEventId, '4')
       assert.equal(h.engine.backlogs().length, 3)
       // 1.1.1.1 and 2.2.2.2 are no assets: risk stays 0, so no alarm line is ever written.
       assert.deepEqual(h.of('alarm'), [])
@@ -372,6 +372,46 @@ describe('backlog creation and reference binding (inline)', () => {
     h.engine.tick()
     assert.equal(h.engine.backlogs().length, 0)
     h.engine.process({...e, srcIp: '10.5.5.5', timestamp: formatRfc3339(h.clock.nowSeconds())})
+    assert.equal(h.engine.backlogs().length, 1)
+  })
+
+  it('an event held by two backlogs stays guarded until the second one is deleted too', () => {
+    const rules = [
+      plugin({stage: 1, pluginSid: [1]}),
+      plugin({stage: 2, pluginSid: [2], from: 'ANY', to: 'ANY', occurrence: 2}),
+      plugin({stage: 3, pluginSid: [3], from: ':1'}),
+    ]
+    const h = harness([directive(rules, DIRECTIVE)], ASSETS)
+    const e = base(h)
+    const skipped = (eventId: string) =>
+      h.logs().filter((m) => m.startsWith(`skipping backlog creation for event ${eventId},`)).length
+    h.engine.process({...e, eventId: 'a'})
+    h.engine.process({...e, eventId: 'b', srcIp: '10.1.1.2'})
+    // Both backlogs are at stage 2, which takes any address: each takes both events.
+    h.engine.process({...e, eventId: 'shared', pluginSid: 2, srcIp: '10.9.9.9'})
+    h.engine.process({...e, eventId: 'more', pluginSid: 2, srcIp: '10.9.9.9'})
+    const [first, second] = h.engine.backlogs()
+    assert.deepEqual(
+      [first!.events[1], second!.events[1]],
+      [
+        ['shared', 'more'],
+        ['shared', 'more'],
+      ],
+    )
+    assert.deepEqual([first!.currentStage, second!.currentStage], [3, 3])
+
+    // The first one finishes: the second still holds "shared", which may not open a backlog.
+    h.engine.process({...e, eventId: 'end-a', pluginSid: 3})
+    assert.equal(first!.deleted, true)
+    h.engine.process({...e, eventId: 'shared', srcIp: '10.7.7.7'})
+    assert.equal(skipped('shared'), 1)
+    assert.equal(h.engine.backlogs().length, 1)
+
+    // Once the second one is gone as well, the id is free.
+    h.engine.process({...e, eventId: 'end-b', pluginSid: 3, srcIp: '10.1.1.2'})
+    assert.equal(h.engine.backlogs().length, 0)
+    h.engine.process({...e, eventId: 'shared', srcIp: '10.7.7.7'})
+    assert.equal(skipped('shared'), 1)
     assert.equal(h.engine.backlogs().length, 1)
   })
 })
