@@ -1,7 +1,7 @@
 // The backend's output files (siem_alarms.json, siem_alarm_events.json): modes 0700/0600 forced even
 // under a permissive umask or on an existing directory, lines appended in order with one write per
-// batch and never on the event loop, bounded queues whose overflow is counted with upstream's warning text, and close() flushing
-// everything pending.
+// batch (alarm events: per gathering window) and never on the event loop, bounded queues whose overflow
+// is counted with upstream's warning text, and close() flushing everything pending.
 
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -25,6 +25,7 @@ import {
   type LossReason,
   type OutputFile,
 } from '../../src/roles/io/alarm-files.js'
+import {pingFloodAlarm} from '../helpers/alarm-builders.js'
 import {readLines, tempDir} from './backend-rig.js'
 
 const mode = (file: string): number => statSync(file).mode & 0o777
@@ -80,6 +81,28 @@ describe('AlarmFiles', () => {
     assert.equal(lines.length, 3000)
     assert.equal(lines[0], '{"alarm_id":"a0","stage":1,"event_id":"e0"}')
     assert.equal(lines[2999], '{"alarm_id":"a3","stage":3,"event_id":"e2999"}')
+    await files.close()
+  })
+
+  it('gathers alarm-event lines over several loop turns; alarm lines are written at the end of each turn', async () => {
+    const dataDir = tempDir('dsiem-out-')
+    const files = AlarmFiles.open(dataDir, {alarmEventGatherMs: 200})
+    const alarmsBefore = files.stats().alarms.writes
+    for (let turn = 0; turn < 3; turn++) {
+      files.writeAlarmEvent('a1', 1, `e${turn}`)
+      files.writeAlarm(pingFloodAlarm({alarmId: `alarm-${turn}`}))
+      await new Promise((resolve) => setImmediate(resolve))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    assert.equal(files.stats().alarms.writes - alarmsBefore, 3, 'one alarm-file write per turn')
+    assert.equal(files.stats().alarmEvents.writes, 0, 'the alarm-event lines are still gathering')
+    await files.drained()
+    assert.equal(files.stats().alarmEvents.writes, 1, 'all three in one write')
+    assert.deepEqual(readLines(path.join(dataDir, 'logs', ALARM_EVENTS_FILE)), [
+      '{"alarm_id":"a1","stage":1,"event_id":"e0"}',
+      '{"alarm_id":"a1","stage":1,"event_id":"e1"}',
+      '{"alarm_id":"a1","stage":1,"event_id":"e2"}',
+    ])
     await files.close()
   })
 
