@@ -224,23 +224,23 @@ export class Backlog {
       this.log(
         'debug',
         `backlog can't find new unique value in stickydiff field ${rule.rule.stickyDifferent}`,
-        event,
+        event.eventId,
       )
       return true
     }
     const eventTime = parseRfc3339Seconds(event.timestamp)
     if (Number.isNaN(eventTime)) {
-      this.log('warn', 'cannot parse event timestamp, discarding it', event)
+      this.log('warn', 'cannot parse event timestamp, discarding it', event.eventId)
       return true
     }
     // Up to 5 s older than the previous stage's completion is tolerated (event time). Index 0 can only
     // be current when the first rule's stage field is not 1 (then upstream would crash here).
     if (index > 0 && !(this.rules[index - 1]!.endTime < eventTime + 5)) {
-      this.log('warn', 'event timestamp out of order, discarding it', event)
+      this.log('warn', 'event timestamp out of order, discarding it', event.eventId)
       return true
     }
     if (this.isUnderPressure(event)) {
-      this.log('warn', 'backlog is under pressure', event)
+      this.log('warn', 'backlog is under pressure', event.eventId)
       this.ctx.emit({kind: 'overload'})
     }
     this.processMatchedEvent(event, index)
@@ -251,7 +251,7 @@ export class Backlog {
   private offerToEarlierStages(match: EventMatchContext, index: number): boolean {
     for (let i = 0; i < index; i++) {
       if (matchRule(match, this.compiled[i]!, this.sticky[i]!)) {
-        this.log('debug', `backlog previous rule ${i} consumes matching event`, match.event)
+        this.log('debug', `backlog previous rule ${i} consumes matching event`, match.event.eventId)
         this.appendEvent(match.event, i)
         this.upsertAlarm(false)
         return true
@@ -277,7 +277,7 @@ export class Backlog {
     this.calculateRisk()
     if (this.currentStage === this.rules.length) {
       this.upsertAlarm(true)
-      this.log('info', 'reached max stage and occurrence, deleting.', event)
+      this.log('info', 'reached max stage and occurrence, deleting.', event.eventId)
       this.ctx.deleteBacklog(this)
       return
     }
@@ -365,13 +365,8 @@ export class Backlog {
     this.rules[index] = {...this.rules[index]!, ...changes}
   }
 
-  private log(
-    level: 'debug' | 'info' | 'warn',
-    message: string,
-    event: NormalizedEvent | string | undefined,
-  ): void {
+  private log(level: 'debug' | 'info' | 'warn', message: string, eventId: string | undefined): void {
     if (level === 'debug' && !this.ctx.debug) return
-    const eventId = typeof event === 'string' ? event : event?.eventId
     this.ctx.emit({
       kind: 'log',
       level,
