@@ -24,7 +24,7 @@ export class DirectiveRuntime {
   private readonly eventOwners = new Map<string, Backlog>()
   /**
    * event id -> how many appends beyond the first hold it. Almost every event is held once, so only
-   * the rare shared ones get an entry here: one map entry per appended event is what this costs.
+   * the rare shared ones get an entry here, and an appended event costs one map entry, not two.
    */
   private readonly extraHolds = new Map<string, number>()
 
