@@ -49,6 +49,8 @@ export interface RunningSystem {
    * once the outputs stayed unchanged for a while (the peer, which has no such figures).
    */
   waitDrained(mustProcess: number, outputsQuietForMs: () => number, timeoutMs: number): Promise<void>
+  /** The backend's lag metric now, in seconds (ours: /health; undefined for the peer, which has none). */
+  backendLagSeconds(): Promise<number | undefined>
   /** CPU seconds so far and memory, per process. */
   processFigures(): ProcessFigures[]
   stop(): Promise<void>
@@ -131,6 +133,14 @@ function serveArgs(options: OursOptions, extra: readonly string[]): string[] {
   ]
 }
 
+/** The lag the backend behind `url` reports on /health. */
+function backendLag(url: string): () => Promise<number | undefined> {
+  return async () => {
+    const lag = num(detailOf((await getJson(`${url}/health`)) as Health, 'backend')['lagSeconds'])
+    return Number.isNaN(lag) ? undefined : lag
+  }
+}
+
 /** Waits until the backend behind `url` has processed `mustProcess` events and its queue is empty. */
 function backendDrained(
   url: string,
@@ -184,6 +194,7 @@ export async function startStandalone(options: OursOptions): Promise<RunningSyst
     logsDir: path.join(dataDir, 'logs'),
     logFile,
     waitDrained: backendDrained(url, children, logFile),
+    backendLagSeconds: backendLag(url),
     processFigures: () => [
       {
         name: 'dsiem',
@@ -279,6 +290,7 @@ export async function startCluster(options: OursOptions): Promise<RunningSystem>
     logsDir: path.join(beData, 'logs'),
     logFile,
     waitDrained: backendDrained(beUrl, children, logFile),
+    backendLagSeconds: backendLag(beUrl),
     processFigures: () => [
       ...children.map(({name, child}) => ({
         name: name.replace('dsiem ', ''),
@@ -377,6 +389,7 @@ export async function startPeer(options: PeerOptions): Promise<RunningSystem> {
         timeoutMs,
         100,
       ).then(() => undefined),
+    backendLagSeconds: async () => undefined,
     processFigures: () => [
       {
         name: 'dsiem (Go)',
