@@ -8,6 +8,9 @@
 // - the sustained single-event rate (goal G2) as the performance notes define it (§7.1, rate-steps.ts):
 //   open-loop steps at 0.6, 0.7, … 1.0 × the closed-loop rate, until one falls behind;
 // - event → alarm latency p50/p99/p999, open loop at half the sustained rate;
+// - first of all, the same-run baseline for the single-event rates: bare node:http parsing each event
+//   and answering 200 (http-floor-server.ts), closed loop and sustained rate, so that ours can be
+//   stated as a share of what any Node server gets on this machine at that time;
 // closed-loop and latency runs are repeated (three times) and their medians count, as the
 // performance notes prescribe;
 // - the server's peak RSS (VmHWM) and CPU time per event, and the other load on the machine.
@@ -57,6 +60,7 @@ import {OutputWatcher} from './lib/serve-output.js'
 import {machineCpuSeconds, monotonicMs, round, sentIndices, settleDisk, sleep} from './lib/serve-proc.js'
 import {
   startCluster,
+  startHttpFloor,
   startPeer,
   startStandalone,
   type ProcessFigures,
@@ -278,6 +282,8 @@ async function startSystem(kind: SystemKind, ctx: Context, size: number, runDir:
       })
     case 'peer':
       return startPeer({bin: PEER_BIN, configDir, runDir, maxEps: peerMaxEps})
+    case 'http-floor':
+      return startHttpFloor({repo: REPO, runDir})
   }
 }
 
@@ -376,12 +382,14 @@ async function runCase(
   }
   const report = watcher.report()
   if (report.malformedLines > 0) problems.push(`${report.malformedLines} malformed output lines`)
-  const expected = expectedFileOutcome(ctx.stream.stream, ctx.specs.slice(0, size), indices)
-  const diffs = diffFileOutcomes(expected, report.outcome)
-  for (const diff of diffs.slice(0, 20)) problems.push(`completeness: ${diff}`)
+  if (system.correlates) {
+    const expected = expectedFileOutcome(ctx.stream.stream, ctx.specs.slice(0, size), indices)
+    const diffs = diffFileOutcomes(expected, report.outcome)
+    for (const diff of diffs.slice(0, 20)) problems.push(`completeness: ${diff}`)
+  }
 
   let latency: RunResult['latency']
-  if (mode === 'open') {
+  if (mode === 'open' && system.correlates) {
     const bytes = readFileSync(path.join(runDir, 'send-times.f64'))
     const sendTimes = new Float64Array(new Uint8Array(bytes).buffer)
     latency = watcher.latencies(sendTimes, ctx.stream.indexOfEventId, load.warmupEndMs)
@@ -510,11 +518,14 @@ function describeRun(r: RunResult): string {
     `  ${r.system.padEnd(10)} ${String(r.directives).padStart(4)} ${r.mode.padEnd(6)} ` +
     `${fmt(r.eventsPerSecond).padStart(8)} ev/s (accepted ${fmt(r.acceptedPerSecond)}/s over ${r.runSeconds} s, ` +
     `drain ${r.drainSeconds} s, ${fmt(r.eventsAccepted)} events${r.fileExhausted ? ', whole file' : ''})  peak RSS ${mem}  CPU/event ${cpu}`
-  if (r.latency !== undefined) {
-    const a = r.latency.alarm
+  if (r.mode === 'open') {
+    const a = r.latency?.alarm
     line +=
-      `\n${' '.repeat(24)}at ${fmt(r.offeredRate ?? 0)} ev/s offered: event→alarm p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms, ` +
-      `p999 ${a.p999Ms} ms, max ${a.maxMs} ms (${fmt(a.samples)} alarm lines); HTTP answer p50 ${round(r.responseMs?.p50 ?? 0, 2)} ms, p99 ${round(r.responseMs?.p99 ?? 0, 2)} ms; send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms` +
+      `\n${' '.repeat(24)}at ${fmt(r.offeredRate ?? 0)} ev/s offered: ` +
+      (a === undefined
+        ? ''
+        : `event→alarm p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms, p999 ${a.p999Ms} ms, max ${a.maxMs} ms (${fmt(a.samples)} alarm lines); `) +
+      `HTTP answer p50 ${round(r.responseMs?.p50 ?? 0, 2)} ms, p99 ${round(r.responseMs?.p99 ?? 0, 2)} ms; send lag p99 ${round(r.scheduleLagMs?.p99 ?? 0, 2)} ms` +
       (r.backendLagMaxSeconds === undefined ? '' : `; backend lag max ${r.backendLagMaxSeconds} s`) +
       `\n${' '.repeat(24)}waiting for a CPU (main thread, share of the run): ` +
       r.processes
@@ -541,9 +552,11 @@ function describeRun(r: RunResult): string {
   if (r.otherLoadPercent >= 5) {
     line += `\n${' '.repeat(24)}warning: other processes used ${r.otherLoadPercent}% of the machine's CPU during this run`
   }
-  line += r.complete
-    ? `\n${' '.repeat(24)}complete: ${fmt(r.outputs.alarmEventLines)} alarm-event lines, ${fmt(r.outputs.alarmLines)} alarm lines as expected`
-    : `\n${' '.repeat(24)}FAILED: ${r.problems.slice(0, 6).join('; ')}`
+  line += !r.complete
+    ? `\n${' '.repeat(24)}FAILED: ${r.problems.slice(0, 6).join('; ')}`
+    : r.system === 'http-floor'
+      ? `\n${' '.repeat(24)}complete: every event answered 200 (no outputs: the floor correlates nothing)`
+      : `\n${' '.repeat(24)}complete: ${fmt(r.outputs.alarmEventLines)} alarm-event lines, ${fmt(r.outputs.alarmLines)} alarm lines as expected`
   return line
 }
 
@@ -559,6 +572,8 @@ async function main(): Promise<void> {
   const peerBest = new Map<number, RunResult | undefined>()
   /** Our sustained single-event rate per size: the highest open-loop step that kept up. */
   const sustained = new Map<number, number | undefined>()
+  /** The same-run baseline's single-event rates (bare node:http, http-floor-server.ts). */
+  let floor: {closedLoop: number; sustained: number | undefined} | undefined
   try {
     const specs = directiveSpecs(Math.max(...SIZES, 100), SEED)
     // The engine benchmark's choice: ten directives of the 100-set carry the matching events.
@@ -619,6 +634,26 @@ async function main(): Promise<void> {
       }
     }
 
+    /** The sustained rate of a system, searched from the median of its closed-loop runs. */
+    const searchSustained = async (kind: SystemKind, size: number, closedLoop: RunResult) =>
+      searchSustainedRate(closedLoop.eventsPerSecond, async (offered) => {
+        // The floor's top steps (~50k/s) would outrun the event file: they are shortened to fit it.
+        const seconds = Math.max(
+          1,
+          Math.min(STEP_SECONDS, Math.floor(hashes.length / offered - OPEN_WARMUP_SECONDS)),
+        )
+        const step = await runCase(ctx, kind, size, 'open', {rate: offered, step: true, seconds})
+        log(step)
+        return step.step!
+      })
+
+    if (OPEN_RATE === undefined) {
+      const closedLoop = medianRun(await repeated('http-floor', 0, 'single'), eventsPerSecond)!
+      floor = {
+        closedLoop: closedLoop.eventsPerSecond,
+        sustained: await searchSustained('http-floor', 0, closedLoop),
+      }
+    }
     for (const size of SIZES) {
       if (OPEN_RATE !== undefined) {
         await repeated('standalone', size, 'open', {rate: OPEN_RATE})
@@ -626,11 +661,7 @@ async function main(): Promise<void> {
       }
       const closedLoop = medianRun(await repeated('standalone', size, 'single'), eventsPerSecond)!
       log(await runCase(ctx, 'standalone', size, 'bulk'))
-      const rate = await searchSustainedRate(closedLoop.eventsPerSecond, async (offered) => {
-        const step = await runCase(ctx, 'standalone', size, 'open', {rate: offered, step: true})
-        log(step)
-        return step.step!
-      })
+      const rate = await searchSustained('standalone', size, closedLoop)
       sustained.set(size, rate)
       if (rate === undefined) {
         process.stdout.write(`  no open-loop step kept up at ${size} directives: no latency runs\n`)
@@ -692,7 +723,9 @@ async function main(): Promise<void> {
     const open = medianOf('standalone', size, 'open', p99)
     if (GOALS.single[size] !== undefined && closedLoop !== undefined) {
       const rate = sustained.get(size) ?? 0
-      const steps = results.filter((r) => r.directives === size && r.step !== undefined)
+      const steps = results.filter(
+        (r) => r.system === 'standalone' && r.directives === size && r.step !== undefined,
+      )
       goals.push({
         goal:
           `G2 sustained single-event events/s at ${size} directives (highest open-loop step that kept up; ` +
@@ -717,6 +750,20 @@ async function main(): Promise<void> {
         value: open.latency.alarm.p99Ms,
         pass: open.complete && open.latency.alarm.p99Ms <= GOALS.p99Ms,
       })
+    }
+  }
+
+  /** Ours against the same-run node:http floor (what is left of the bare server's single-event rate). */
+  const floorRatios: {figure: string; directives: number; ours: number; floor: number; ratio: number}[] = []
+  for (const size of SIZES) {
+    const closedLoop = medianOf('standalone', size, 'single', eventsPerSecond)?.eventsPerSecond
+    const rate = sustained.get(size)
+    for (const [figure, ours, base] of [
+      ['closed-loop single-event events/s', closedLoop, floor?.closedLoop],
+      ['sustained single-event events/s', rate, floor?.sustained],
+    ] as const) {
+      if (ours === undefined || base === undefined) continue
+      floorRatios.push({figure, directives: size, ours, floor: base, ratio: round(ours / base, 2)})
     }
   }
 
@@ -773,6 +820,11 @@ async function main(): Promise<void> {
         warmupSeconds: OPEN_WARMUP_SECONDS,
         perSize: Object.fromEntries([...sustained].map(([size, rate]) => [size, rate ?? null])),
       },
+      floor: {
+        server: 'bench/lib/http-floor-server.ts: node:http, JSON.parse of each body, empty 200 answer',
+        closedLoop: floor?.closedLoop ?? null,
+        sustained: floor?.sustained ?? null,
+      },
       connections: CONNECTIONS,
       bulk: {connections: BULK_CONNECTIONS, linesPerRequest: BULK_LINES},
       activeDirectives: ACTIVE_DIRECTIVES,
@@ -799,6 +851,7 @@ async function main(): Promise<void> {
     totalSeconds: round((performance.now() - benchStart) / 1000, 1),
     results,
     goals,
+    floorRatios,
     ratios,
     verification: {
       ok: complete,
@@ -821,6 +874,15 @@ async function main(): Promise<void> {
     ...goals.map(
       (g) => `${g.pass ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.value.toLocaleString('en-US')} (${g.target})`,
     ),
+    ...(floor === undefined
+      ? []
+      : [
+          `node:http floor (JSON.parse, empty 200), same run: closed loop ${fmt(floor.closedLoop)} ev/s, sustained ${floor.sustained === undefined ? 'none' : fmt(floor.sustained)} ev/s`,
+        ]),
+    ...floorRatios.map(
+      (r) =>
+        `ours/floor ${r.figure} at ${r.directives}: ${r.ours.toLocaleString('en-US')} / ${r.floor.toLocaleString('en-US')} = ${r.ratio}`,
+    ),
     ...[...peerBest].map(([size, best]) =>
       best === undefined
         ? `upstream at ${size} directives: failed already at the first step (${fmt(PEER_START_EPS[SIZES.indexOf(size)] ?? PEER_START_EPS.at(-1)!)} ev/s); no ratio`
@@ -831,7 +893,7 @@ async function main(): Promise<void> {
         `ours/upstream ${r.figure} at ${r.directives}: ${r.ours.toLocaleString('en-US')} / ${r.upstream.toLocaleString('en-US')} = ${r.ratio}`,
     ),
     complete
-      ? `verified: all ${results.filter((r) => r.system !== 'peer').length} runs of ours wrote exactly the expected alarm-event and alarm lines`
+      ? `verified: all ${results.filter((r) => r.system !== 'peer' && r.system !== 'http-floor').length} runs of ours wrote exactly the expected alarm-event and alarm lines`
       : `VERIFICATION FAILED:\n  ${report.verification.failures.join('\n  ')}`,
     `${report.totalSeconds} s in all; written to ${path.relative(process.cwd(), outFile)}`,
   ]

@@ -2,6 +2,8 @@
 //
 // - ours, standalone: `node bin/run.js serve --role standalone` (frontend + backend, in-memory bus);
 // - ours, clustered:  a frontend and a backend process over a real nats-server (routed subjects);
+// - the floor:        bare node:http that parses each event and answers 200 (http-floor-server.ts),
+//                     the same-run baseline of the single-event rates;
 // - the peer:         an upstream Go dsiem binary (DSIEM_PEER_BIN) in standalone mode, run from a
 //                     directory of its own laid out as it expects: <dir>/dsiem, <dir>/configs/ (the same
 //                     files ours reads), outputs in <dir>/logs/.
@@ -30,7 +32,7 @@ import {
 } from './serve-proc.js'
 import {BENCH_NODE} from './serve-workload.js'
 
-export type SystemKind = 'standalone' | 'cluster' | 'peer'
+export type SystemKind = 'standalone' | 'cluster' | 'peer' | 'http-floor'
 
 export interface ProcessFigures extends MemoryFigures {
   readonly name: string
@@ -44,6 +46,8 @@ export interface RunningSystem {
   readonly url: string
   readonly logsDir: string
   readonly logFile: string
+  /** Writes alarms (the floor does not: its runs have no outputs to check and no latency). */
+  readonly correlates: boolean
   /**
    * Resolves once the backend processed `mustProcess` events with nothing queued (ours: /health), or
    * once the outputs stayed unchanged for a while (the peer, which has no such figures).
@@ -191,6 +195,7 @@ export async function startStandalone(options: OursOptions): Promise<RunningSyst
   return {
     kind: 'standalone',
     url,
+    correlates: true,
     logsDir: path.join(dataDir, 'logs'),
     logFile,
     waitDrained: backendDrained(url, children, logFile),
@@ -287,6 +292,7 @@ export async function startCluster(options: OursOptions): Promise<RunningSystem>
   return {
     kind: 'cluster',
     url,
+    correlates: true,
     logsDir: path.join(beData, 'logs'),
     logFile,
     waitDrained: backendDrained(beUrl, children, logFile),
@@ -377,6 +383,7 @@ export async function startPeer(options: PeerOptions): Promise<RunningSystem> {
   return {
     kind: 'peer',
     url,
+    correlates: true,
     logsDir: path.join(root, 'logs'),
     logFile,
     waitDrained: (_mustProcess, quietForMs, timeoutMs) =>
@@ -393,6 +400,49 @@ export async function startPeer(options: PeerOptions): Promise<RunningSystem> {
     processFigures: () => [
       {
         name: 'dsiem (Go)',
+        cpuSeconds: cpuSecondsOf(child.pid!),
+        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
+        ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
+      },
+    ],
+    stop: () => stopProcess(child),
+  }
+}
+
+/** The floor: bare node:http, one JSON.parse per event, nothing else (http-floor-server.ts). */
+export async function startHttpFloor(options: {repo: string; runDir: string}): Promise<RunningSystem> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const logFile = path.join(options.runDir, 'http-floor.log')
+  const logsDir = path.join(options.runDir, 'logs')
+  mkdirSync(logsDir, {recursive: true})
+  const child = spawnLogged(
+    process.execPath,
+    ['--import', 'tsx', path.join(options.repo, 'bench', 'lib', 'http-floor-server.ts'), String(port)],
+    {
+      cwd: options.repo,
+      env: {...process.env, TSX_TSCONFIG_PATH: path.join(options.repo, 'test', 'tsconfig.json')},
+      logFile,
+    },
+  )
+  try {
+    await waitHealthy(url, child, logFile)
+  } catch (error) {
+    await stopProcess(child)
+    throw error
+  }
+  return {
+    kind: 'http-floor',
+    url,
+    correlates: false,
+    logsDir,
+    logFile,
+    // Nothing is queued behind an answer: every event was parsed before it was answered.
+    waitDrained: async () => assertAlive([{name: 'http floor', child}], logFile),
+    backendLagSeconds: async () => undefined,
+    processFigures: () => [
+      {
+        name: 'node:http',
         cpuSeconds: cpuSecondsOf(child.pid!),
         runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
         ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
