@@ -70,6 +70,16 @@ async function getJson(url: string): Promise<unknown> {
   return JSON.parse(text) as unknown
 }
 
+/** What /proc says about one process of a system so far. */
+function figuresOf(name: string, pid: number): ProcessFigures {
+  return {
+    name,
+    cpuSeconds: cpuSecondsOf(pid),
+    runQueueWaitSeconds: runQueueWaitSecondsOf(pid),
+    ...(memoryOf(pid) ?? {rssMiB: 0, peakRssMiB: 0}),
+  }
+}
+
 function detailOf(health: Health, role: string): Record<string, unknown> {
   return health.roles?.find((r) => r.role === role)?.detail ?? {}
 }
@@ -97,6 +107,16 @@ async function waitHealthy(
     timeoutMs,
     100,
   )
+}
+
+/** Waits for the server to answer /health; stops it when it does not. */
+async function waitHealthyOrStop(url: string, child: ChildProcess, logFile: string): Promise<void> {
+  try {
+    await waitHealthy(url, child, logFile)
+  } catch (error) {
+    await stopProcess(child)
+    throw error
+  }
 }
 
 /** Fails when a process of the system died during the run (a crash must not pass as a slow drain). */
@@ -186,12 +206,7 @@ export async function startStandalone(options: OursOptions): Promise<RunningSyst
     {cwd: options.repo, logFile},
   )
   const children = [{name: 'dsiem standalone', child}]
-  try {
-    await waitHealthy(url, child, logFile)
-  } catch (error) {
-    await stopProcess(child)
-    throw error
-  }
+  await waitHealthyOrStop(url, child, logFile)
   return {
     kind: 'standalone',
     url,
@@ -200,14 +215,7 @@ export async function startStandalone(options: OursOptions): Promise<RunningSyst
     logFile,
     waitDrained: backendDrained(url, children, logFile),
     backendLagSeconds: backendLag(url),
-    processFigures: () => [
-      {
-        name: 'dsiem',
-        cpuSeconds: cpuSecondsOf(child.pid!),
-        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
-        ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
-      },
-    ],
+    processFigures: () => [figuresOf('dsiem', child.pid!)],
     stop: () => stopProcess(child),
   }
 }
@@ -298,18 +306,8 @@ export async function startCluster(options: OursOptions): Promise<RunningSystem>
     waitDrained: backendDrained(beUrl, children, logFile),
     backendLagSeconds: backendLag(beUrl),
     processFigures: () => [
-      ...children.map(({name, child}) => ({
-        name: name.replace('dsiem ', ''),
-        cpuSeconds: cpuSecondsOf(child.pid!),
-        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
-        ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
-      })),
-      {
-        name: 'nats-server',
-        cpuSeconds: cpuSecondsOf(nats.pid),
-        runQueueWaitSeconds: runQueueWaitSecondsOf(nats.pid),
-        ...(memoryOf(nats.pid) ?? {rssMiB: 0, peakRssMiB: 0}),
-      },
+      ...children.map(({name, child}) => figuresOf(name.replace('dsiem ', ''), child.pid!)),
+      figuresOf('nats-server', nats.pid),
     ],
     stop: stopAll,
   }
@@ -397,14 +395,7 @@ export async function startPeer(options: PeerOptions): Promise<RunningSystem> {
         100,
       ).then(() => undefined),
     backendLagSeconds: async () => undefined,
-    processFigures: () => [
-      {
-        name: 'dsiem (Go)',
-        cpuSeconds: cpuSecondsOf(child.pid!),
-        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
-        ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
-      },
-    ],
+    processFigures: () => [figuresOf('dsiem (Go)', child.pid!)],
     stop: () => stopProcess(child),
   }
 }
@@ -425,12 +416,7 @@ export async function startHttpFloor(options: {repo: string; runDir: string}): P
       logFile,
     },
   )
-  try {
-    await waitHealthy(url, child, logFile)
-  } catch (error) {
-    await stopProcess(child)
-    throw error
-  }
+  await waitHealthyOrStop(url, child, logFile)
   return {
     kind: 'http-floor',
     url,
@@ -440,14 +426,7 @@ export async function startHttpFloor(options: {repo: string; runDir: string}): P
     // Nothing is queued behind an answer: every event was parsed before it was answered.
     waitDrained: async () => assertAlive([{name: 'http floor', child}], logFile),
     backendLagSeconds: async () => undefined,
-    processFigures: () => [
-      {
-        name: 'node:http',
-        cpuSeconds: cpuSecondsOf(child.pid!),
-        runQueueWaitSeconds: runQueueWaitSecondsOf(child.pid!),
-        ...(memoryOf(child.pid!) ?? {rssMiB: 0, peakRssMiB: 0}),
-      },
-    ],
+    processFigures: () => [figuresOf('node:http', child.pid!)],
     stop: () => stopProcess(child),
   }
 }
