@@ -328,7 +328,7 @@ async function runCase(
     machineBefore = machineCpuSeconds()
     benchCpuBefore = process.cpuUsage()
     const sendTimesFile = path.join(runDir, 'send-times.f64')
-    const lagSampler = mode === 'open' && kind !== 'peer' ? sampleBackendLag(system) : undefined
+    const lagSampler = mode === 'open' ? sampleBackendLag(system) : undefined
     load = await runLoad(
       {
         url: system.url,
@@ -348,7 +348,7 @@ async function runCase(
       },
       path.join(runDir, 'load.log'),
     )
-    backendLagMaxSeconds = await lagSampler?.stop(load.warmupEndMs)
+    backendLagMaxSeconds = lagSampler?.stop(load.warmupEndMs)
     const w = watcher
     // Standalone: every event reaches the backend. Clustered on routed subjects, only those carrying
     // a SID of a loaded directive do (every non-noise event of the stream; the rest nobody wants).
@@ -474,23 +474,28 @@ async function runCase(
   }
 }
 
-/** Samples the backend's lag every 500 ms until stopped; the highest sample from `fromMs` on counts. */
-function sampleBackendLag(system: RunningSystem): {stop(fromMs: number): Promise<number | undefined>} {
+/**
+ * Samples the backend's lag every 500 ms (systems without a lag metric answer undefined at once) until
+ * stopped; the highest sample from `fromMs` on counts. Stopping does not wait for the loop's sleep,
+ * which would otherwise count as drain time.
+ */
+function sampleBackendLag(system: RunningSystem): {stop(fromMs: number): number | undefined} {
   const samples: {atMs: number; lagSeconds: number}[] = []
   let stopped = false
-  const sampling = (async () => {
+  void (async () => {
     while (!stopped) {
       const atMs = monotonicMs()
-      // An answer that does not come within the request's timeout shows up as HTTP answer time.
-      const lagSeconds = await system.backendLagSeconds().catch(() => undefined)
-      if (lagSeconds !== undefined) samples.push({atMs, lagSeconds})
+      // A /health answer that does not come within the request's timeout is skipped here: requests
+      // waiting that long show up as HTTP answer time.
+      const lagSeconds = await system.backendLagSeconds().catch(() => Number.NaN)
+      if (lagSeconds === undefined) return
+      if (!stopped && !Number.isNaN(lagSeconds)) samples.push({atMs, lagSeconds})
       await sleep(500)
     }
   })()
   return {
-    async stop(fromMs) {
+    stop(fromMs) {
       stopped = true
-      await sampling
       const counted = samples.filter((s) => s.atMs >= fromMs).map((s) => s.lagSeconds)
       return counted.length === 0 ? undefined : Math.max(...counted)
     },
