@@ -11,6 +11,7 @@ import {after, before, describe, it} from 'node:test'
 import {DsiemError} from '../../src/engine/index.js'
 import {createThreadedBackendRole} from '../../src/roles/backend/threaded.js'
 import {startServe} from '../../src/roles/index.js'
+import {createLogger} from '../../src/roles/io/log.js'
 import {PING_FLOOD_DIRECTIVE, pingEventLine, writeConfigDir} from '../helpers/config-fixtures.js'
 import {
   Cleanup,
@@ -148,6 +149,23 @@ describe('standalone backend thread: back-pressure and stop', () => {
       assert.match(error.message, /^no directive loaded from the file \(/)
       return true
     })
+  })
+})
+
+describe('standalone backend thread log times', () => {
+  it("stamps the thread's lines with the time they were logged there, not when this thread wrote them", async () => {
+    const lines: {msg: string; ts: string}[] = []
+    // This thread's logger has a clock stuck in 1970: only lines that bring their own time differ.
+    const log = createLogger({write: (line) => lines.push(JSON.parse(line)), now: () => new Date(0)})
+    const before = Date.now()
+    const running = await startServe({...standaloneConfig('dsiem-thread-ts'), port: 0}, {log})
+    await running.stop()
+    const backendLine = lines.find((line) => line.msg.startsWith('backend started: 1 directives'))
+    assert.ok(backendLine !== undefined, `no backend start line in ${JSON.stringify(lines)}`)
+    const loggedAt = Date.parse(backendLine.ts)
+    assert.ok(loggedAt >= before && loggedAt <= Date.now(), `thread line time ${backendLine.ts}`)
+    const ownLine = lines.find((line) => line.msg.startsWith('dsiem serve started'))
+    assert.equal(ownLine?.ts, new Date(0).toISOString(), "this thread's lines keep this logger's clock")
   })
 })
 

@@ -32,11 +32,17 @@ if (port === null) throw new Error('thread-entry.ts runs only as the backend thr
 const data = workerData as BackendThreadData
 const post = (message: FromBackendThread): void => port.postMessage(message)
 
-// ---- logs: gathered per loop turn, one message per turn
+// ---- logs: info and debug lines gathered for up to 20 ms, warnings and errors sent at the end of the
+// loop turn. A message per loop turn woke the HTTP thread several hundred times a second under load
+// for the backend's info lines (one per completed backlog, as upstream logs them).
+const LOG_GATHER_MS = 20
 let records: ThreadLogRecord[] = []
-let logsScheduled = false
+let logTimer: NodeJS.Timeout | undefined
+let logSoon = false
 const flushLogs = (): void => {
-  logsScheduled = false
+  if (logTimer !== undefined) clearTimeout(logTimer)
+  logTimer = undefined
+  logSoon = false
   if (records.length === 0) return
   const batch = records
   records = []
@@ -48,10 +54,13 @@ const flushLogs = (): void => {
   }
 }
 const log = createRecordLogger(data.logLevel, (level, message, fields) => {
-  records.push({level, message, fields})
-  if (logsScheduled) return
-  logsScheduled = true
-  setImmediate(flushLogs)
+  records.push({level, message, fields, at: Date.now()})
+  if (level === 'warn' || level === 'error') {
+    if (!logSoon) setImmediate(flushLogs)
+    logSoon = true
+  } else {
+    logTimer ??= setTimeout(flushLogs, LOG_GATHER_MS)
+  }
 })
 
 function plainFields(fields: LogFields): LogFields {

@@ -45,6 +45,8 @@ export interface ThreadLogRecord {
   readonly level: LogLevel
   readonly message: string
   readonly fields: LogFields
+  /** When it was logged (epoch ms): records cross in batches, so the main thread's clock would be late. */
+  readonly at: number
 }
 
 export type FromBackendThread =

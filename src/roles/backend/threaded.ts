@@ -99,7 +99,10 @@ async function startThreadedBackend(
         handOff.taken(message.count)
         return
       case 'logs':
-        for (const record of message.records) log[record.level](record.message, record.fields)
+        // The record's own time: a `ts` field takes the place of the logger's (see log.ts).
+        for (const record of message.records) {
+          log[record.level](record.message, {...record.fields, ts: new Date(record.at).toISOString()})
+        }
         return
       case 'overload':
         ctx.bus.publishOverload(message.overloaded)

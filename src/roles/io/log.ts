@@ -1,6 +1,8 @@
 // Structured logs as JSON lines, shaped like upstream's zap output ({"level":"INFO","ts":...,"msg":...})
-// so existing log shippers keep working. Written synchronously to the given stream (stdout by
-// default; stderr when a TUI owns stdout).
+// so existing log shippers keep working. Written to stdout by default (log-output.ts: asynchronously
+// unless it is a terminal), or wherever `write` says (stderr when a TUI owns stdout).
+
+import {stdoutLineWriter} from './log-output.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -49,13 +51,24 @@ export function createRecordLogger(level: LogLevel, sink: LogRecordSink, fields:
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => process.stdout.write(line))
+  const write = options.write ?? stdoutLineWriter()
   const now = options.now ?? (() => new Date())
   const sink: LogRecordSink = (at, message, fields) => {
+    // Fields come last, so a record logged elsewhere (the backend thread's) keeps its own `ts`.
     const record = {level: at.toUpperCase(), ts: now().toISOString(), msg: message, ...fields}
-    write(JSON.stringify(record, bigintSafe) + '\n')
+    write(toJsonLine(record))
   }
   return createRecordLogger(options.level ?? 'info', sink, options.fields ?? {})
+}
+
+/** One JSON line; the replacer (slow: it runs for every key) only for records that carry a bigint. */
+function toJsonLine(record: object): string {
+  try {
+    return JSON.stringify(record) + '\n'
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error
+    return JSON.stringify(record, bigintSafe) + '\n'
+  }
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {
