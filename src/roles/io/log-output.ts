@@ -54,6 +54,13 @@ export function createLogOutput(fd: number, options: LogOutputOptions = {}): Log
   let droppedTotal = 0
   let waiters: (() => void)[] = []
 
+  /** Puts the report of lines dropped since the last one in front of what waits. */
+  const reportDropped = (): void => {
+    if (droppedSinceReport === 0) return
+    pending.unshift(droppedLine(droppedSinceReport))
+    droppedSinceReport = 0
+  }
+
   const settleWaiters = (): void => {
     if (inFlight !== undefined || pending.length > 0) return
     const done = waiters
@@ -85,10 +92,7 @@ export function createLogOutput(fd: number, options: LogOutputOptions = {}): Log
   const next = (): void => {
     scheduled = false
     if (inFlight !== undefined) return
-    if (droppedSinceReport > 0) {
-      pending.unshift(droppedLine(droppedSinceReport))
-      droppedSinceReport = 0
-    }
+    reportDropped()
     if (pending.length === 0) return settleWaiters()
     inFlight = Buffer.from(pending.join(''), 'utf8')
     inFlightOffset = 0
@@ -98,10 +102,7 @@ export function createLogOutput(fd: number, options: LogOutputOptions = {}): Log
   }
 
   const flushSync = (): void => {
-    if (droppedSinceReport > 0) {
-      pending.unshift(droppedLine(droppedSinceReport))
-      droppedSinceReport = 0
-    }
+    reportDropped()
     // A batch still in flight is the thread pool's: writing it here too could print it twice.
     const text = pending.join('')
     pending = []
@@ -164,9 +165,4 @@ export function stdoutLineWriter(): (line: string) => void {
   }
   const output = stdoutOutput
   return (line) => output.write(line)
-}
-
-/** Resolves once the log lines written to stdout so far are out (a no-op on a terminal). */
-export function stdoutLogsDrained(): Promise<void> {
-  return stdoutOutput?.drained() ?? Promise.resolve()
 }
