@@ -12,7 +12,7 @@ import {MemoryBus} from '../bus.js'
 import type {RoleContext} from '../context.js'
 import {HttpRouter} from '../http/router.js'
 import {alarmStoreThreadOpener} from '../io/alarm-store-thread.js'
-import {createRecordLogger, type LogFields} from '../io/log.js'
+import {bigintSafe, createRecordLogger, type LogFields} from '../io/log.js'
 import {createMetrics} from '../io/metrics.js'
 import {
   serializeError,
@@ -64,9 +64,7 @@ const log = createRecordLogger(data.logLevel, (level, message, fields) => {
 })
 
 function plainFields(fields: LogFields): LogFields {
-  return JSON.parse(
-    JSON.stringify(fields, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
-  ) as LogFields
+  return JSON.parse(JSON.stringify(fields, bigintSafe)) as LogFields
 }
 
 // ---- credit: how many events the engine took, merged up to an eighth of the queue or 20 ms

@@ -71,7 +71,8 @@ function toJsonLine(record: object): string {
   }
 }
 
-function bigintSafe(_key: string, value: unknown): unknown {
+/** JSON.stringify replacer: bigints (event times in ns) as decimal strings. */
+export function bigintSafe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value
 }
 
