@@ -6,10 +6,9 @@
 // alarm-event file, ten times busier and not what anyone waits for, gathers its lines for 10 ms
 // instead: every write wakes a thread-pool thread, and on two cores those wake-ups took the CPU from
 // the threads that turn events into alarms.
-// Writes are always asynchronous (libuv's thread pool), never on the event loop: appending a line is
-// microseconds until the file's last page is under writeback or the journal is committing (an fsync
-// of the alarm store does both), and then a synchronous append stalled every request behind it for
-// 50–150 ms on this project's test VM. Lines arriving while a write is out join the next batch.
+// Writes go through line-appender.ts: asynchronous, on libuv's thread pool, never on the event loop
+// (an fsync of the alarm store puts the file's last page under writeback, and a synchronous append
+// then stalled every request behind it). Lines arriving while a write is out join the next batch.
 //
 // Like upstream, each file has a bounded queue (1000 alarm lines, 10000 alarm-event lines). Upstream
 // fails the write with WARN "failed to update Elasticsearch!" when its queue is full; here a line is
@@ -17,9 +16,10 @@
 // holds the next one on `drained()` while a file is more than half full, so the queue limit is only
 // reached when writes stall or fail. Every lost line is counted and logged.
 
-import {chmodSync, closeSync, fchmodSync, mkdirSync, openSync, write} from 'node:fs'
+import {chmodSync, closeSync, fchmodSync, mkdirSync, openSync} from 'node:fs'
 import path from 'node:path'
 import {serializeAlarm, serializeAlarmEvent, type Alarm} from '../../engine/index.js'
+import {LineAppender, type LineAppenderStats, type LossReason} from './line-appender.js'
 
 export const ALARMS_FILE = 'siem_alarms.json'
 export const ALARM_EVENTS_FILE = 'siem_alarm_events.json'
@@ -32,7 +32,7 @@ export const ALARM_EVENT_GATHER_MS = 10
 export const OUTPUT_LOST_MESSAGE = 'failed to update Elasticsearch!'
 
 export type OutputFile = 'alarms' | 'alarm_events'
-export type LossReason = 'queue_full' | 'write_error'
+export type {LossReason}
 
 export interface AlarmFilesOptions {
   alarmQueueLines?: number
@@ -43,15 +43,8 @@ export interface AlarmFilesOptions {
   onLost?: (file: OutputFile, reason: LossReason, count: number, error?: Error) => void
 }
 
-export interface OutputFileStats {
+export interface OutputFileStats extends LineAppenderStats {
   readonly path: string
-  /** Lines written to disk. */
-  readonly written: number
-  /** Lines queued or being written. */
-  readonly pending: number
-  readonly lost: number
-  /** Write batches started (a batch may take more than one write(2) if the kernel writes short). */
-  readonly writes: number
 }
 
 /** DATA_DIR/logs, created 0700 (and tightened to 0700 if it exists). */
@@ -62,23 +55,10 @@ export function ensureLogsDir(dataDir: string): string {
   return dir
 }
 
+/** One output file: opened 0600 for appending, written through a LineAppender. */
 class LineFile {
-  readonly file: OutputFile
   readonly path: string
-  private readonly fd: number
-  private readonly limit: number
-  /** 0: write at the end of the batch (setImmediate); else gather lines this long first. */
-  private readonly gatherMs: number
-  private readonly onLost: AlarmFilesOptions['onLost']
-  private lines: string[] = []
-  /** Lines handed to the current write. */
-  private writing = 0
-  private scheduled = false
-  private closed = false
-  private written = 0
-  private lost = 0
-  private writes = 0
-  private waiters: (() => void)[] = []
+  private readonly appender: LineAppender
 
   constructor(
     file: OutputFile,
@@ -87,100 +67,39 @@ class LineFile {
     gatherMs: number,
     onLost: AlarmFilesOptions['onLost'],
   ) {
-    this.file = file
     this.path = filePath
-    this.limit = limit
-    this.gatherMs = gatherMs
-    this.onLost = onLost
-    this.fd = openSync(filePath, 'a', 0o600)
+    const fd = openSync(filePath, 'a', 0o600)
     try {
-      fchmodSync(this.fd, 0o600)
+      fchmodSync(fd, 0o600)
     } catch (error) {
-      closeSync(this.fd)
+      closeSync(fd)
       throw error
     }
-  }
-
-  get pending(): number {
-    return this.lines.length + this.writing
-  }
-
-  add(line: string): void {
-    if (this.closed) {
-      this.lost++
-      this.onLost?.(this.file, 'write_error', 1, new Error(`${this.path} is closed`))
-      return
-    }
-    if (this.pending >= this.limit) {
-      this.lost++
-      this.onLost?.(this.file, 'queue_full', 1)
-      return
-    }
-    this.lines.push(line)
-    if (!this.scheduled && this.writing === 0) {
-      this.scheduled = true
-      if (this.gatherMs > 0) setTimeout(this.writeNext, this.gatherMs)
-      else setImmediate(this.writeNext)
-    }
-  }
-
-  /** More than half of the queue is in use: the producer should wait for `drained()`. */
-  get congested(): boolean {
-    return this.pending * 2 > this.limit
-  }
-
-  /** Resolves once nothing is queued or being written. */
-  drained(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push(resolve))
-  }
-
-  stats(): OutputFileStats {
-    return {
-      path: this.path,
-      written: this.written,
-      pending: this.pending,
-      lost: this.lost,
-      writes: this.writes,
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.drained()
-    if (this.closed) return
-    this.closed = true
-    closeSync(this.fd)
-  }
-
-  private readonly writeNext = (): void => {
-    this.scheduled = false
-    if (this.writing > 0 || this.lines.length === 0) return this.settle()
-    const batch = this.lines
-    this.lines = []
-    this.writing = batch.length
-    this.writes++
-    this.writeFrom(Buffer.from(batch.join('\n') + '\n', 'utf8'), 0)
-  }
-
-  private writeFrom(buffer: Buffer, offset: number): void {
-    write(this.fd, buffer, offset, buffer.length - offset, null, (error, bytes) => {
-      if (error !== null) {
-        const count = this.writing
-        this.lost += count
-        this.writing = 0
-        this.onLost?.(this.file, 'write_error', count, error)
-        return this.writeNext()
-      }
-      if (offset + bytes < buffer.length) return this.writeFrom(buffer, offset + bytes)
-      this.written += this.writing
-      this.writing = 0
-      this.writeNext()
+    this.appender = new LineAppender(fd, {
+      capacity: limit,
+      gatherMs,
+      ...(onLost === undefined ? {} : {onLost: (reason, count, error) => onLost(file, reason, count, error)}),
     })
   }
 
-  private settle(): void {
-    if (this.pending !== 0) return
-    for (const resolve of this.waiters.splice(0)) resolve()
+  add(line: string): void {
+    this.appender.add(line + '\n')
+  }
+
+  get congested(): boolean {
+    return this.appender.congested
+  }
+
+  drained(): Promise<void> {
+    return this.appender.drained()
+  }
+
+  stats(): OutputFileStats {
+    return {path: this.path, ...this.appender.stats()}
+  }
+
+  close(): Promise<void> {
+    return this.appender.close()
   }
 }
 
