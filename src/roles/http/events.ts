@@ -194,52 +194,66 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
       )
     })
 
-  const single = async ({req, res}: RouteRequest): Promise<void> => {
-    const body = await readBody(req)
-    if (limiter !== undefined) {
-      // Before parsing, as upstream: refused and invalid requests spend tokens alike.
-      const wait = limiter.reserve(now(), limiterWaitMs)
-      if (wait === undefined) {
-        count(429)
-        sendText(res, 429, TOO_MANY)
-        return
-      }
-      if (wait > 0) await sleep(wait)
-    }
+  /** Counts a hand-off's outcome and publishes what the sink gathered. */
+  const handedOff = (status: number): number => {
+    count(status)
+    sink?.flush()
+    return status
+  }
+
+  /** POST /events once the limiter let it in: upstream's steps after the token. */
+  const admitted = (text: string, client: string): number | Promise<number> => {
     const connId = ++connCounter
     rate.incr(1, now())
-    const text = body.toString('utf8')
     let event: NormalizedEvent
     try {
       event = parseEvent(text)
     } catch (error) {
       if (!(error instanceof EventDecodeError)) throw error
-      const client = req.socket.remoteAddress ?? 'unknown'
       log.warn(`Cannot parse normalizedEvent from ${client}. err: ${error.message}`, {connId})
       log.warn(
         `The failed message is: ${text.length > LOGGED_BODY_CHARS ? text.slice(0, LOGGED_BODY_CHARS) + '…' : text}`,
       )
       count(500)
-      sendText(res, 500, CANNOT_PARSE)
-      return
+      return 500
     }
     if (!isValidEvent(event)) {
-      log.warn(
-        `l337 or epic fail attempt from ${req.socket.remoteAddress ?? 'unknown'} detected. Discarding.`,
-        {
-          connId,
-        },
-      )
+      log.warn(`l337 or epic fail attempt from ${client} detected. Discarding.`, {connId})
       count(418)
-      sendText(res, 418, NOT_VALID)
-      return
+      return 418
     }
     event.rcvdTime = wallClockNs()
     event.connId = connId
     const outcome = handOff(event, connId)
+    return typeof outcome === 'number' ? handedOff(outcome) : outcome.then(handedOff)
+  }
+
+  /**
+   * One event of POST /events, from node:http or the fast lane: its status (the answer's body follows
+   * from it, singleAnswerText). Synchronous unless the limiter or the bus makes it wait.
+   */
+  const ingestSingle = (body: Buffer, client: string): number | Promise<number> => {
+    if (limiter !== undefined) {
+      // Before parsing, as upstream: refused and invalid requests spend tokens alike.
+      const wait = limiter.reserve(now(), limiterWaitMs)
+      if (wait === undefined) {
+        count(429)
+        return 429
+      }
+      if (wait > 0) return sleep(wait).then(() => admitted(body.toString('utf8'), client))
+    }
+    return admitted(body.toString('utf8'), client)
+  }
+
+  const single = async ({req, res}: RouteRequest): Promise<void> => {
+    const body = await readBody(req)
+    const outcome = ingestSingle(body, req.socket.remoteAddress ?? 'unknown')
     const status = typeof outcome === 'number' ? outcome : await outcome
-    count(status)
-    sink?.flush()
+    const text = singleAnswerText(status)
+    if (text !== undefined) {
+      sendText(res, status, text)
+      return
+    }
     res.writeHead(status, EMPTY_HEADERS)
     res.end()
   }
@@ -345,6 +359,9 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
   // Upstream answers 307 to /events/ and relies on clients following it; taking both is simpler for all.
   routes.exact('POST', '/events/', single)
   routes.exact('POST', '/events/bulk', bulk)
+  const fast = {handle: ingestSingle, answerText: singleAnswerText}
+  routes.fastPost('/events', fast)
+  routes.fastPost('/events/', fast)
 
   return {
     stats: () => {
@@ -366,6 +383,14 @@ export function registerEventRoutes(routes: HttpRoutes, options: EventIngestOpti
     },
     eps: () => rate.rate(now()),
   }
+}
+
+/** The plain-text body of a POST /events answer (200, 408 and 503 have none, as upstream). */
+function singleAnswerText(status: number): string | undefined {
+  if (status === 429) return TOO_MANY
+  if (status === 500) return CANNOT_PARSE
+  if (status === 418) return NOT_VALID
+  return undefined
 }
 
 function isBlank(text: string, start: number, end: number): boolean {

@@ -17,6 +17,16 @@ export interface RouteRequest {
 
 export type RouteHandler = (request: RouteRequest) => void | Promise<void>
 
+/**
+ * A POST route that fast-lane.ts may also answer without node:http, for requests simple enough for
+ * it. The handler sees only the complete body and the client's address and gives the status.
+ */
+export interface FastPostRoute {
+  readonly handle: (body: Buffer, client: string) => number | Promise<number>
+  /** The plain-text body that goes with a status, if any (else the answer has an empty body). */
+  readonly answerText: (status: number) => string | undefined
+}
+
 interface Route {
   readonly method: HttpMethod
   readonly path: string
@@ -29,10 +39,14 @@ export interface HttpRoutes {
   exact(method: HttpMethod, path: string, handler: RouteHandler): void
   /** Handles every path starting with `prefix` (the rest is passed on). */
   prefix(method: HttpMethod, prefix: string, handler: RouteHandler): void
+  /** Lets the fast lane answer POST `path` too; the same path must have an exact POST route. */
+  fastPost(path: string, route: FastPostRoute): void
 }
 
 export class HttpRouter implements HttpRoutes {
   private readonly routes: Route[] = []
+  /** The fast lane's routes, by path. */
+  readonly fastPosts = new Map<string, FastPostRoute>()
 
   exact(method: HttpMethod, path: string, handler: RouteHandler): void {
     this.routes.push({method, path, prefix: false, handler})
@@ -40,6 +54,10 @@ export class HttpRouter implements HttpRoutes {
 
   prefix(method: HttpMethod, prefix: string, handler: RouteHandler): void {
     this.routes.push({method, path: prefix, prefix: true, handler})
+  }
+
+  fastPost(path: string, route: FastPostRoute): void {
+    this.fastPosts.set(path, route)
   }
 
   /** Finds the handler: exact routes win over prefixes, longer prefixes over shorter ones. */

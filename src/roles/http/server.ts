@@ -8,6 +8,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Logger} from '../io/log.js'
 import type {HttpRouter} from './router.js'
+import {FastLane} from './fast-lane.js'
 import {acceptWebSocket, upgradeRegistry} from './websocket.js'
 
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
@@ -32,6 +33,8 @@ export interface HttpServerOptions {
 export interface RunningHttpServer {
   /** The port actually bound (useful with port 0). */
   readonly port: number
+  /** Requests the fast lane answered, and connections it gave to node:http (fast-lane.ts). */
+  laneStats(): {answered: number; handedOver: number}
   /** Stops accepting, lets requests in flight finish (up to the grace period), closes connections. */
   close(): Promise<void>
 }
@@ -140,6 +143,7 @@ export async function startHttpServer(
   const headersTimeout = options.headersTimeoutMs ?? 60_000
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 300_000, headersTimeout)
   const closeGraceMs = options.closeGraceMs ?? 11_000
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000
 
   const refuseTooLarge = (req: IncomingMessage, res: ServerResponse): void => {
     log.warn(`Refusing a request body over ${maxBodyBytes} bytes from ${remote(req.socket)}`, {
@@ -210,7 +214,7 @@ export async function startHttpServer(
     {
       headersTimeout: headersTimeout,
       requestTimeout,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+      keepAliveTimeout: keepAliveTimeoutMs,
       // Node checks the two deadlines on this period; a tenth of the shorter one keeps the cut-off
       // close to the deadline without a busy timer.
       connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(headersTimeout / 10))),
@@ -221,6 +225,22 @@ export async function startHttpServer(
 
   // WebSocket upgrades (the /eps/ feed) are listened for only once a WebSocket path is registered:
   // with an 'upgrade' listener Node hands every Upgrade request (h2c too) over as a raw socket.
+  // Every connection starts on the fast lane (fast-lane.ts), which gives it to node:http's own
+  // connection listener at the first request it does not answer itself.
+  const nodeConnectionListeners = server.listeners('connection') as ((socket: Socket) => void)[]
+  server.removeAllListeners('connection')
+  const lane = new FastLane({
+    routes: router.fastPosts,
+    maxBodyBytes,
+    keepAliveTimeoutMs,
+    log,
+    handOver: (socket, unread) => {
+      if (unread !== undefined) socket.unshift(unread)
+      for (const listener of nodeConnectionListeners) listener.call(server, socket)
+    },
+  })
+  server.on('connection', (socket: Socket) => lane.accept(socket))
+
   const registry = upgradeRegistry(router)
   const upgraded = new Set<Duplex>()
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -315,7 +335,10 @@ export async function startHttpServer(
     (closing ??= new Promise<void>((resolve) => {
       // Idle keep-alive connections close now; busy ones as soon as their request is answered.
       const sweep = setInterval(() => server.closeIdleConnections(), 50)
-      const deadline = setTimeout(() => server.closeAllConnections(), closeGraceMs)
+      const deadline = setTimeout(() => {
+        server.closeAllConnections()
+        lane.destroyAll()
+      }, closeGraceMs)
       registry.listeners.delete(listenForUpgrades)
       server.close(() => {
         clearInterval(sweep)
@@ -323,12 +346,13 @@ export async function startHttpServer(
         resolve()
       })
       server.closeIdleConnections()
+      lane.close()
       // Upgraded connections are no longer Node's HTTP connections: end them here (the feed's
       // clients reconnect to another frontend).
       for (const socket of upgraded) socket.destroy()
     }))
 
-  return {port, close}
+  return {port, close, laneStats: () => ({answered: lane.answered, handedOver: lane.handedOver})}
 }
 
 function remote(socket: Socket): string {

@@ -1,0 +1,339 @@
+// The fast lane for single-event POSTs. node:http spends about 11 µs of the HTTP thread per request on
+// its JavaScript (request and response objects, streams, header maps, timers), close to half of what
+// bare node:http costs per event on the test VM; a shipper posting one event per request pays it for
+// every event. So the server reads each connection itself first: a request that is plainly a
+// complete `POST /events` (HTTP/1.1, Host, a Content-Length within the body limit, nothing else that
+// changes how it must be read or answered) is answered here, through the same handler, with the same
+// bytes node:http would send (Date aside). At the first request that is anything else, or that does
+// not arrive whole soon, the connection is handed to node:http for good, with every byte not yet
+// answered: oversized bodies, chunked bodies, Expect, upgrades, slow clients, other paths and every
+// malformed request are node:http's, exactly as without the lane.
+
+import {STATUS_CODES} from 'node:http'
+import type {Socket} from 'node:net'
+import type {Logger} from '../io/log.js'
+import type {FastPostRoute} from './router.js'
+
+/** node:http's default limit on a request head; a longer buffered head goes to node:http at once. */
+const MAX_HEAD_BYTES = 16 * 1024
+/** How long a request that arrived in part may wait for the rest before node:http takes the connection. */
+const PARTIAL_WAIT_MS = 500
+
+export interface FastLaneOptions {
+  /** The fast routes, by path (HttpRouter.fastPosts). */
+  routes: ReadonlyMap<string, FastPostRoute>
+  maxBodyBytes: number
+  keepAliveTimeoutMs: number
+  log: Logger
+  /** Gives the connection to node:http; `unread` goes back in front of what the socket reads next. */
+  handOver: (socket: Socket, unread: Buffer | undefined) => void
+}
+
+/** What the buffered bytes of a connection hold at their start. */
+export type FastRequestHead =
+  | {readonly kind: 'request'; readonly route: string; readonly bodyStart: number; readonly end: number}
+  /** So far a fast request, not all there yet. */
+  | {readonly kind: 'partial'}
+  /** Anything the lane does not answer itself. */
+  | {readonly kind: 'other'}
+
+const REQUEST_LINE_END = ' HTTP/1.1\r\n'
+
+/**
+ * Reads the request at the start of `buf`: a complete fast request, the beginning of one, or other.
+ * Strict on purpose: whatever is unusual goes to node:http, which knows every rule of HTTP/1.1.
+ */
+export function readFastRequest(
+  buf: Buffer,
+  routes: ReadonlyMap<string, FastPostRoute>,
+  maxBodyBytes: number,
+): FastRequestHead {
+  const lineEnd = buf.indexOf('\r\n')
+  if (lineEnd < 0)
+    return buf.length < 64 && isPrefixOfFastLine(buf, routes) ? {kind: 'partial'} : {kind: 'other'}
+  const line = buf.toString('latin1', 0, lineEnd + 2)
+  if (!line.startsWith('POST /') || !line.endsWith(REQUEST_LINE_END)) return {kind: 'other'}
+  const route = line.slice(5, line.length - REQUEST_LINE_END.length)
+  if (!routes.has(route)) return {kind: 'other'}
+  const headEnd = buf.indexOf('\r\n\r\n', lineEnd)
+  if (headEnd < 0) return buf.length <= MAX_HEAD_BYTES ? {kind: 'partial'} : {kind: 'other'}
+  if (headEnd + 4 > MAX_HEAD_BYTES) return {kind: 'other'}
+  let length = -1
+  let host = false
+  let at = lineEnd + 2
+  while (at < headEnd + 2) {
+    const end = buf.indexOf('\r\n', at)
+    const field = buf.toString('latin1', at, end)
+    at = end + 2
+    const colon = field.indexOf(':')
+    if (colon <= 0 || !isToken(field, colon)) return {kind: 'other'}
+    const name = field.slice(0, colon).toLowerCase()
+    const value = field.slice(colon + 1).trim()
+    if (name === 'content-length') {
+      if (length >= 0 || !/^\d{1,15}$/.test(value)) return {kind: 'other'}
+      length = Number(value)
+    } else if (name === 'host') {
+      if (host) return {kind: 'other'}
+      host = true
+    } else if (name === 'connection') {
+      if (value.toLowerCase() !== 'keep-alive') return {kind: 'other'}
+    } else if (
+      name === 'transfer-encoding' ||
+      name === 'expect' ||
+      name === 'upgrade' ||
+      name === 'keep-alive' ||
+      name === 'proxy-connection'
+    ) {
+      return {kind: 'other'}
+    }
+  }
+  if (length < 0 || !host || length > maxBodyBytes) return {kind: 'other'}
+  const end = headEnd + 4 + length
+  if (buf.length < end) return {kind: 'partial'}
+  return {kind: 'request', route, bodyStart: headEnd + 4, end}
+}
+
+/** Whether the first `buf.length` bytes could still become a fast request line. */
+function isPrefixOfFastLine(buf: Buffer, routes: ReadonlyMap<string, FastPostRoute>): boolean {
+  const text = buf.toString('latin1')
+  for (const route of routes.keys()) {
+    const line = `POST ${route}${REQUEST_LINE_END}`
+    if (line.startsWith(text)) return true
+  }
+  return false
+}
+
+/** A header name is a token (RFC 9110): no spaces, separators or controls. */
+function isToken(field: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = field.charCodeAt(i)
+    if (c <= 32 || c >= 127 || '"(),/:;<=>?@[\\]{}'.includes(field[i]!)) return false
+  }
+  return true
+}
+
+let dateSecond = -1
+let dateText = ''
+/** The Date header's value, formatted once a second as node:http does. */
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000)
+  if (second !== dateSecond) {
+    dateSecond = second
+    dateText = new Date(second * 1000).toUTCString()
+  }
+  return dateText
+}
+
+/** The answer node:http writes for `res.writeHead(status, headers); res.end(text)` on this server. */
+export function fastAnswer(
+  status: number,
+  text: string | undefined,
+  keepAliveSeconds: number | undefined,
+): string {
+  const head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\nserver: dsiem\r\n` +
+    (text === undefined
+      ? 'content-length: 0\r\n'
+      : `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n`) +
+    `Date: ${httpDate()}\r\n` +
+    (keepAliveSeconds === undefined
+      ? 'Connection: close\r\n\r\n'
+      : `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`)
+  return text === undefined ? head : head + text
+}
+
+/** One connection on the lane. Requests are answered one at a time, in order. */
+class LaneConnection {
+  private unread: Buffer | undefined
+  /** A request is being answered: later bytes wait (and the socket pauses) until it is. */
+  private busy = false
+  private partialTimer: NodeJS.Timeout | undefined
+  private left = false
+  private clientEnded = false
+  private readonly client: string
+
+  private readonly socket: Socket
+  private readonly lane: FastLane
+
+  constructor(socket: Socket, lane: FastLane) {
+    this.socket = socket
+    this.lane = lane
+    this.client = socket.remoteAddress ?? 'unknown'
+    socket.on('data', this.onData)
+    socket.on('timeout', this.onIdle)
+    socket.on('error', this.onError)
+    socket.on('end', this.onEnd)
+    socket.setTimeout(lane.options.keepAliveTimeoutMs)
+  }
+
+  get idle(): boolean {
+    return !this.busy && this.unread === undefined
+  }
+
+  /** Ends the connection at once (shutdown deadline, idle at shutdown). */
+  destroy(): void {
+    this.leave()
+    this.socket.destroy()
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.unread = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk])
+    if (!this.busy) this.serve()
+  }
+
+  private readonly onIdle = (): void => {
+    if (this.idle) this.destroy()
+  }
+
+  private readonly onError = (): void => {
+    this.destroy()
+  }
+
+  /** Answers the buffered requests one after the other, until one must wait or is not the lane's. */
+  private serve(): void {
+    if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
+    this.partialTimer = undefined
+    while (this.unread !== undefined && !this.left) {
+      const buf = this.unread
+      const found = readFastRequest(buf, this.lane.options.routes, this.lane.options.maxBodyBytes)
+      if (found.kind === 'other') return this.handOver()
+      if (found.kind === 'partial') {
+        // A request cut short by the client's FIN can never be completed or answered.
+        if (this.clientEnded) return this.endNow()
+        this.partialTimer = setTimeout(() => this.handOver(), PARTIAL_WAIT_MS)
+        return
+      }
+      this.unread = found.end === buf.length ? undefined : buf.subarray(found.end)
+      const route = this.lane.options.routes.get(found.route)!
+      let outcome: number | Promise<number>
+      this.lane.answered++
+      try {
+        outcome = route.handle(buf.subarray(found.bodyStart, found.end), this.client)
+      } catch (error) {
+        this.failed(found.route, error)
+        continue
+      }
+      if (typeof outcome === 'number') {
+        this.answer(outcome, route.answerText(outcome))
+        continue
+      }
+      this.busy = true
+      this.socket.pause()
+      outcome.then(
+        (status) => this.answered(status, route.answerText(status)),
+        (error: unknown) => {
+          this.busy = false
+          this.failed(found.route, error)
+          this.resume()
+        },
+      )
+      return
+    }
+    if (this.clientEnded && !this.busy) this.endNow()
+  }
+
+  private answered(status: number, text: string | undefined): void {
+    this.busy = false
+    this.answer(status, text)
+    this.resume()
+  }
+
+  private resume(): void {
+    if (this.left) return
+    this.socket.resume()
+    this.serve()
+  }
+
+  /** A handler bug: one 500 and one log line, as for node:http's requests (server.ts). */
+  private failed(path: string, error: unknown): void {
+    this.lane.options.log.error(
+      `HTTP handler for POST ${path} failed: ${(error as Error)?.message ?? String(error)}`,
+      {client: this.client},
+    )
+    this.answer(500, 'Internal Server Error')
+  }
+
+  private answer(status: number, text: string | undefined): void {
+    if (this.left || this.socket.destroyed) return
+    if (this.lane.closing) {
+      this.socket.end(fastAnswer(status, text, undefined), 'latin1')
+      this.leave()
+      return
+    }
+    this.socket.write(fastAnswer(status, text, this.lane.keepAliveSeconds), 'latin1')
+  }
+
+  /** The client sent FIN (the server allows half-open connections): end ours once nothing is owed. */
+  private readonly onEnd = (): void => {
+    this.clientEnded = true
+    if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
+    this.partialTimer = undefined
+    if (!this.busy) this.serve()
+  }
+
+  private endNow(): void {
+    this.leave()
+    this.socket.end()
+  }
+
+  /** At shutdown: an idle connection ends now, a busy one after its answer. */
+  shutDown(): void {
+    if (this.idle) this.destroy()
+  }
+
+  private handOver(): void {
+    if (this.left) return
+    const unread = this.unread
+    this.unread = undefined
+    this.leave()
+    this.socket.setTimeout(0)
+    this.lane.handedOver++
+    this.lane.options.handOver(this.socket, unread)
+  }
+
+  private leave(): void {
+    if (this.left) return
+    this.left = true
+    if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
+    this.socket.off('data', this.onData)
+    this.socket.off('timeout', this.onIdle)
+    this.socket.off('error', this.onError)
+    this.socket.off('end', this.onEnd)
+    this.lane.connections.delete(this)
+  }
+}
+
+export class FastLane {
+  readonly options: FastLaneOptions
+  readonly keepAliveSeconds: number
+  readonly connections = new Set<LaneConnection>()
+  closing = false
+  /** Requests the lane answered, and connections it gave to node:http. */
+  answered = 0
+  handedOver = 0
+
+  constructor(options: FastLaneOptions) {
+    this.options = options
+    this.keepAliveSeconds = Math.floor(options.keepAliveTimeoutMs / 1000)
+  }
+
+  /** Takes a new connection (the HTTP server's 'connection' event). */
+  accept(socket: Socket): void {
+    if (this.closing) {
+      this.options.handOver(socket, undefined)
+      return
+    }
+    this.connections.add(new LaneConnection(socket, this))
+  }
+
+  /** Server shutdown: idle connections end now, busy ones after their answer (Connection: close). */
+  close(): void {
+    this.closing = true
+    for (const connection of [...this.connections]) connection.shutDown()
+  }
+
+  /** The shutdown deadline passed: every connection ends now. */
+  destroyAll(): void {
+    for (const connection of [...this.connections]) connection.destroy()
+  }
+}
