@@ -92,6 +92,11 @@ describe('fast lane: which requests it takes', () => {
         'POST /events HTTP/1.1\r\nHost: x\r\nno colon\r\nContent-Length: 2\r\n\r\n{}',
         'a line without a colon',
       ],
+      [
+        'POST /events HTTP/1.1\r\nHost: x\r\nX: a\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}',
+        'a bare LF',
+      ],
+      ['POST /events HTTP/1.1\r\nHost: x\r\nX: a\0b\r\nContent-Length: 2\r\n\r\n{}', 'a NUL'],
     ]
     for (const [text, what] of cases) assert.equal(read(text), 'other', what)
     assert.equal(

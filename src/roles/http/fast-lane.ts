@@ -38,6 +38,7 @@ export type FastRequestHead =
   | {readonly kind: 'other'}
 
 const REQUEST_LINE_END = ' HTTP/1.1\r\n'
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 /**
  * Reads the request at the start of `buf`: a complete fast request, the beginning of one, or other.
@@ -66,7 +67,8 @@ export function readFastRequest(
     const field = buf.toString('latin1', at, end)
     at = end + 2
     const colon = field.indexOf(':')
-    if (colon <= 0 || !isToken(field, colon)) return {kind: 'other'}
+    // A bare CR or LF, NUL or another control in a field is for node:http to refuse.
+    if (colon <= 0 || !isToken(field, colon) || CONTROL.test(field)) return {kind: 'other'}
     const name = field.slice(0, colon).toLowerCase()
     const value = field.slice(colon + 1).trim()
     if (name === 'content-length') {
