@@ -98,6 +98,11 @@ describe('fast lane: which requests it takes', () => {
       ],
       ['POST /events HTTP/1.1\r\nHost: x\r\nX: a\0b\r\nContent-Length: 2\r\n\r\n{}', 'a NUL'],
     ]
+    assert.equal(
+      read('POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n', 100_000_000),
+      'other',
+      'a body over 64 KiB, even within the limit (node:http reads it in chunks)',
+    )
     for (const [text, what] of cases) assert.equal(read(text), 'other', what)
     assert.equal(
       read(`POST /events HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}`, 100_000),
@@ -254,6 +259,45 @@ describe('fast lane: answers and hand-over', () => {
         'HTTP handler for POST /e failed: async kaboom',
       ])
     } finally {
+      await server.close()
+    }
+  })
+
+  it('stops reading pipelined requests while the client does not read its answers', async () => {
+    const router = new HttpRouter()
+    let handled = 0
+    router.exact('POST', '/e', ({res}) => sendText(res, 200, ''))
+    router.fastPost('/e', {handle: () => (handled++, 200), answerText: () => undefined})
+    const server = await startHttpServer(router, {
+      address: '127.0.0.1',
+      port: 0,
+      log: new LogCapture().logger,
+    })
+    const total = 100_000
+    const one = request('POST /e HTTP/1.1\r\nHost: x', 'x')
+    const socket = connect(server.port, '127.0.0.1')
+    try {
+      socket.pause()
+      await new Promise((resolve) => socket.once('connect', resolve))
+      socket.write(Buffer.concat(Array.from({length: total}, () => one)))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      // 100,000 answers are ~13 MB, more than the kernel's socket buffers hold for an unread socket.
+      assert.ok(handled < total / 2, `${handled} requests handled for a client that reads no answers`)
+      let answered = 0
+      let tail = ''
+      const all = new Promise<void>((resolve) =>
+        socket.on('data', (chunk: Buffer) => {
+          const text = tail + chunk.toString('latin1')
+          answered += text.split('HTTP/1.1 200 OK').length - 1
+          tail = text.slice(-14) // shorter than a status line: nothing counted twice
+          if (answered >= total) resolve()
+        }),
+      )
+      socket.resume()
+      await all
+      assert.equal(handled, total, 'every request handled once the client reads')
+    } finally {
+      socket.destroy()
       await server.close()
     }
   })

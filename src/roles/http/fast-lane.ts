@@ -16,6 +16,8 @@ import type {FastPostRoute} from './router.js'
 
 /** node:http's default limit on a request head; a longer buffered head goes to node:http at once. */
 const MAX_HEAD_BYTES = 16 * 1024
+/** Larger bodies go to node:http, which reads them in chunks (a single event is far smaller). */
+const MAX_LANE_BODY_BYTES = 64 * 1024
 /** How long a request that arrived in part may wait for the rest before node:http takes the connection. */
 const PARTIAL_WAIT_MS = 500
 
@@ -89,7 +91,7 @@ export function readFastRequest(
       return {kind: 'other'}
     }
   }
-  if (length < 0 || !host || length > maxBodyBytes) return {kind: 'other'}
+  if (length < 0 || !host || length > Math.min(maxBodyBytes, MAX_LANE_BODY_BYTES)) return {kind: 'other'}
   const end = headEnd + 4 + length
   if (buf.length < end) return {kind: 'partial'}
   return {kind: 'request', route, bodyStart: headEnd + 4, end}
@@ -149,6 +151,8 @@ class LaneConnection {
   private unread: Buffer | undefined
   /** A request is being answered: later bytes wait (and the socket pauses) until it is. */
   private busy = false
+  /** The client is not reading its answers: no more requests are read until they drain. */
+  private draining = false
   private partialTimer: NodeJS.Timeout | undefined
   private left = false
   private clientEnded = false
@@ -169,7 +173,7 @@ class LaneConnection {
   }
 
   get idle(): boolean {
-    return !this.busy && this.unread === undefined
+    return !this.busy && !this.draining && this.unread === undefined
   }
 
   /** Ends the connection at once (shutdown deadline, idle at shutdown). */
@@ -180,7 +184,7 @@ class LaneConnection {
 
   private readonly onData = (chunk: Buffer): void => {
     this.unread = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk])
-    if (!this.busy) this.serve()
+    if (!this.busy && !this.draining) this.serve()
   }
 
   private readonly onIdle = (): void => {
@@ -195,7 +199,7 @@ class LaneConnection {
   private serve(): void {
     if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
     this.partialTimer = undefined
-    while (this.unread !== undefined && !this.left) {
+    while (this.unread !== undefined && !this.left && !this.draining) {
       const buf = this.unread
       const found = readFastRequest(buf, this.lane.options.routes, this.lane.options.maxBodyBytes)
       if (found.kind === 'other') return this.handOver()
@@ -226,18 +230,18 @@ class LaneConnection {
         (error: unknown) => {
           this.busy = false
           this.failed(found.route, error)
-          this.resume()
+          if (!this.draining) this.resume()
         },
       )
       return
     }
-    if (this.clientEnded && !this.busy) this.endNow()
+    if (this.clientEnded && !this.busy && !this.draining) this.endNow()
   }
 
   private answered(status: number, text: string | undefined): void {
     this.busy = false
     this.answer(status, text)
-    this.resume()
+    if (!this.draining) this.resume()
   }
 
   private resume(): void {
@@ -262,7 +266,17 @@ class LaneConnection {
       this.leave()
       return
     }
-    this.socket.write(fastAnswer(status, text, this.lane.keepAliveSeconds), 'latin1')
+    if (this.socket.write(fastAnswer(status, text, this.lane.keepAliveSeconds), 'latin1')) return
+    // Answers pile up unread (a client pipelining without reading): stop reading requests until they
+    // drain, as node:http does, so memory stays bounded.
+    this.draining = true
+    this.socket.pause()
+    this.socket.once('drain', this.onDrain)
+  }
+
+  private readonly onDrain = (): void => {
+    this.draining = false
+    if (!this.busy) this.resume()
   }
 
   /** The client sent FIN (the server allows half-open connections): end ours once nothing is owed. */
@@ -270,7 +284,7 @@ class LaneConnection {
     this.clientEnded = true
     if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
     this.partialTimer = undefined
-    if (!this.busy) this.serve()
+    if (!this.busy && !this.draining) this.serve()
   }
 
   private endNow(): void {
@@ -301,6 +315,7 @@ class LaneConnection {
     this.socket.off('timeout', this.onIdle)
     this.socket.off('error', this.onError)
     this.socket.off('end', this.onEnd)
+    this.socket.off('drain', this.onDrain)
     this.lane.connections.delete(this)
   }
 }
