@@ -2,7 +2,7 @@
 // its JavaScript (request and response objects, streams, header maps, timers), close to half of what
 // bare node:http costs per event on the test VM; a shipper posting one event per request pays it for
 // every event. So the server reads each connection itself first: a request that is plainly a
-// complete `POST /events` (HTTP/1.1, Host, a Content-Length within the body limit, nothing else that
+// complete `POST /events` (HTTP/1.1, Host, a Content-Length of at most 64 KiB, nothing else that
 // changes how it must be read or answered) is answered here, through the same handler, with the same
 // bytes node:http would send (Date aside). At the first request that is anything else, or that does
 // not arrive whole soon, the connection is handed to node:http for good, with every byte not yet
