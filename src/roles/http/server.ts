@@ -223,8 +223,6 @@ export async function startHttpServer(
     onRequest,
   )
 
-  // WebSocket upgrades (the /eps/ feed) are listened for only once a WebSocket path is registered:
-  // with an 'upgrade' listener Node hands every Upgrade request (h2c too) over as a raw socket.
   // Every connection starts on the fast lane (fast-lane.ts), which gives it to node:http's own
   // connection listener at the first request it does not answer itself.
   const nodeConnectionListeners = server.listeners('connection') as ((socket: Socket) => void)[]
@@ -241,6 +239,8 @@ export async function startHttpServer(
   })
   server.on('connection', (socket: Socket) => lane.accept(socket))
 
+  // WebSocket upgrades (the /eps/ feed) are listened for only once a WebSocket path is registered:
+  // with an 'upgrade' listener Node hands every Upgrade request (h2c too) over as a raw socket.
   const registry = upgradeRegistry(router)
   const upgraded = new Set<Duplex>()
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
