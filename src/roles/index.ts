@@ -107,7 +107,7 @@ export async function startServe(config: ServeConfig, options: ServeOptions = {}
   registerHealthAndMetrics(router, {node, statuses, bus, metrics})
   let server
   try {
-    server = await startHttpServer(router, {address: config.address, port: config.port, log})
+    server = await startHttpServer(router, {address: config.address, port: config.port, log, metrics})
   } catch (error) {
     await stopRoles()
     await bus.close()

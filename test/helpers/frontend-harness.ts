@@ -126,6 +126,7 @@ export async function startFrontendHarness(options: HarnessOptions = {}): Promis
     port: 0,
     log: logs.logger,
     closeGraceMs: 1000,
+    metrics,
     ...options.server,
   })
   return {

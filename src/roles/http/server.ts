@@ -7,6 +7,7 @@ import {createServer, ServerResponse, type IncomingMessage} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Logger} from '../io/log.js'
+import type {Metrics} from '../io/metrics.js'
 import type {HttpRouter} from './router.js'
 import {FastLane} from './fast-lane.js'
 import {acceptWebSocket, upgradeRegistry} from './websocket.js'
@@ -28,13 +29,13 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs?: number
   /** close() waits this long for requests in flight before cutting connections (default 11 s). */
   closeGraceMs?: number
+  /** Where the fast lane's counts are exported (dsiem_http_fast_lane_*). */
+  metrics?: Metrics
 }
 
 export interface RunningHttpServer {
   /** The port actually bound (useful with port 0). */
   readonly port: number
-  /** Requests the fast lane answered, and connections it gave to node:http (fast-lane.ts). */
-  laneStats(): {answered: number; handedOver: number}
   /** Stops accepting, lets requests in flight finish (up to the grace period), closes connections. */
   close(): Promise<void>
 }
@@ -238,6 +239,16 @@ export async function startHttpServer(
     },
   })
   server.on('connection', (socket: Socket) => lane.accept(socket))
+  options.metrics?.counterOf(
+    'dsiem_http_fast_lane_requests_total',
+    'Single-event requests answered by the fast lane, without node:http',
+    () => lane.answered,
+  )
+  options.metrics?.counterOf(
+    'dsiem_http_fast_lane_handovers_total',
+    'Connections the fast lane gave to node:http at a request it does not answer itself',
+    () => lane.handedOver,
+  )
 
   // WebSocket upgrades (the /eps/ feed) are listened for only once a WebSocket path is registered:
   // with an 'upgrade' listener Node hands every Upgrade request (h2c too) over as a raw socket.
@@ -352,7 +363,7 @@ export async function startHttpServer(
       for (const socket of upgraded) socket.destroy()
     }))
 
-  return {port, close, laneStats: () => ({answered: lane.answered, handedOver: lane.handedOver})}
+  return {port, close}
 }
 
 function remote(socket: Socket): string {

@@ -6,6 +6,8 @@ import {Counter, Gauge, Histogram, Registry, collectDefaultMetrics} from 'prom-c
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter<string>
   gauge(name: string, help: string, labelNames?: readonly string[]): Gauge<string>
+  /** A counter whose value is kept elsewhere and read at each render (a hot path's own tally). */
+  counterOf(name: string, help: string, read: () => number): void
   histogram(
     name: string,
     help: string,
@@ -41,6 +43,23 @@ export function createMetrics(node: string, options: {processMetrics?: boolean} 
       once(name, () => new Counter({name, help, labelNames: [...labelNames], registers: [registry]})),
     gauge: (name, help, labelNames = []) =>
       once(name, () => new Gauge({name, help, labelNames: [...labelNames], registers: [registry]})),
+    counterOf: (name, help, read) => {
+      let reported = 0
+      once(
+        name,
+        () =>
+          new Counter({
+            name,
+            help,
+            registers: [registry],
+            collect() {
+              const value = read()
+              if (value > reported) this.inc(value - reported)
+              reported = value
+            },
+          }),
+      )
+    },
     histogram: (name, help, buckets, labelNames = []) =>
       once(
         name,
