@@ -6,7 +6,11 @@ import {Counter, Gauge, Histogram, Registry, collectDefaultMetrics} from 'prom-c
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter<string>
   gauge(name: string, help: string, labelNames?: readonly string[]): Gauge<string>
-  /** A counter whose value is kept elsewhere and read at each render (a hot path's own tally). */
+  /**
+   * A counter whose value is kept elsewhere and read at each render (a hot path's own tally, which
+   * then costs nothing per event). As with the other makers, a name is made once: a second call
+   * with the same name keeps the first reader.
+   */
   counterOf(name: string, help: string, read: () => number): void
   histogram(
     name: string,
