@@ -242,6 +242,32 @@ describe('fast lane: answers and hand-over', () => {
     }
   })
 
+  it('gives a client trickling a fast request to node:http, whose deadline then cuts it off', async () => {
+    const h = await startFrontendHarness({server: {headersTimeoutMs: 300, requestTimeoutMs: 600}})
+    let trickle: NodeJS.Timeout | undefined
+    try {
+      const started = performance.now()
+      const whole = request('POST /events HTTP/1.1\r\nHost: x')
+      let sent = 0
+      const run = await new Promise<string>((resolve, reject) => {
+        const socket = connect(h.port, '127.0.0.1', () => {
+          // A byte every 100 ms: each arrives well within the lane's wait for the rest.
+          trickle = setInterval(() => socket.writable && socket.write(whole.subarray(sent, ++sent)), 100)
+        })
+        let data = ''
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')))
+        socket.on('error', reject)
+        socket.on('close', () => resolve(data))
+      })
+      assert.match(run, /^HTTP\/1\.1 408 /, 'node:http cut it off')
+      assert.ok(performance.now() - started < 3000, 'within the lane wait plus node:http deadline')
+      assert.equal(h.events.length, 0)
+    } finally {
+      clearInterval(trickle)
+      await h.close()
+    }
+  })
+
   it('a throwing fast handler costs one 500 and one log line; waiting handlers keep the order', async () => {
     const logs = new LogCapture()
     const router = new HttpRouter()

@@ -194,8 +194,6 @@ class LaneConnection {
 
   /** Answers the buffered requests one after the other, until one must wait or is not the lane's. */
   private serve(): void {
-    if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
-    this.partialTimer = undefined
     while (this.unread !== undefined && !this.left && !this.draining) {
       const buf = this.unread
       const found = readFastRequest(buf, this.lane.options.routes, this.lane.options.maxBodyBytes)
@@ -203,9 +201,13 @@ class LaneConnection {
       if (found.kind === 'partial') {
         // A request cut short by the client's FIN can never be completed or answered.
         if (this.clientEnded) return this.endNow()
-        this.partialTimer = setTimeout(() => this.handOver(), PARTIAL_WAIT_MS)
+        // Counted from the request's first bytes, not its latest: a client trickling a request must
+        // reach node:http and its deadlines, not be kept here by every byte it sends.
+        this.partialTimer ??= setTimeout(() => this.handOver(), PARTIAL_WAIT_MS)
         return
       }
+      if (this.partialTimer !== undefined) clearTimeout(this.partialTimer)
+      this.partialTimer = undefined
       this.unread = found.end === buf.length ? undefined : buf.subarray(found.end)
       const route = this.lane.options.routes.get(found.route)!
       let outcome: number | Promise<number>
