@@ -346,6 +346,46 @@ describe('fast lane: answers and hand-over', () => {
     }
   })
 
+  it('ends a connection whose client has left its answers unread for the keep-alive time', async () => {
+    const router = new HttpRouter()
+    router.exact('POST', '/e', ({res}) => sendText(res, 200, ''))
+    router.fastPost('/e', {handle: () => 200, answerText: () => undefined})
+    const server = await startHttpServer(router, {
+      address: '127.0.0.1',
+      port: 0,
+      log: new LogCapture().logger,
+      keepAliveTimeoutMs: 300,
+    })
+    const socket = connect(server.port, '127.0.0.1')
+    try {
+      socket.pause()
+      socket.on('error', () => {})
+      await new Promise((resolve) => socket.once('connect', resolve))
+      const one = request('POST /e HTTP/1.1\r\nHost: x', 'x')
+      socket.write(Buffer.concat(Array.from({length: 100_000}, () => one)))
+      // The server stalls on the unread answers, then its keep-alive time passes.
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      let answered = 0
+      let tail = ''
+      socket.on('data', (chunk: Buffer) => {
+        const text = tail + chunk.toString('latin1')
+        answered += text.split('HTTP/1.1 200 OK').length - 1
+        tail = text.slice(-14)
+      })
+      const closed = new Promise((resolve) => socket.once('close', () => resolve(true)))
+      socket.resume()
+      const ended = await Promise.race([
+        closed,
+        new Promise((resolve) => setTimeout(() => resolve(false), 5000)),
+      ])
+      assert.equal(ended, true, 'the server ended the stalled connection')
+      assert.ok(answered < 100_000, `${answered} answers: the rest were never read from the client`)
+    } finally {
+      socket.destroy()
+      await server.close()
+    }
+  })
+
   it('closes idle lane connections at shutdown at once, and a busy one after its answer', async () => {
     const router = new HttpRouter()
     let release = (): void => {}

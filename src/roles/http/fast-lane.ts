@@ -184,8 +184,13 @@ class LaneConnection {
     if (!this.busy && !this.draining) this.serve()
   }
 
+  /**
+   * Nothing moved either way for the keep-alive time: an idle connection ends, as on node:http, and
+   * so does one whose client has left its answers unread all that time (a request being answered is
+   * bounded by its own deadlines, a partial one by the lane's wait).
+   */
   private readonly onIdle = (): void => {
-    if (this.idle) this.destroy()
+    if (!this.busy) this.destroy()
   }
 
   private readonly onError = (): void => {
