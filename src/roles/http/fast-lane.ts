@@ -230,21 +230,18 @@ class LaneConnection {
       this.busy = true
       this.socket.pause()
       outcome.then(
-        (status) => this.answered(status, route.answerText(status)),
-        (error: unknown) => {
-          this.busy = false
-          this.failed(found.route, error)
-          if (!this.draining) this.resume()
-        },
+        (status) => this.settled(() => this.answer(status, route.answerText(status))),
+        (error: unknown) => this.settled(() => this.failed(found.route, error)),
       )
       return
     }
     if (this.clientEnded && !this.busy && !this.draining) this.endNow()
   }
 
-  private answered(status: number, text: string | undefined): void {
+  /** A waiting handler settled: answer, then read on (unless the answers are not being read). */
+  private settled(answer: () => void): void {
     this.busy = false
-    this.answer(status, text)
+    answer()
     if (!this.draining) this.resume()
   }
 
