@@ -10,7 +10,8 @@
 // failed: nothing is dropped without the owner hearing of it. The owners are the alarm output files
 // (alarm-files.ts) and the process's log output (log-output.ts).
 
-import {closeSync, write, writeSync} from 'node:fs'
+import {closeSync, write} from 'node:fs'
+import {writeAllSync} from './write-all.js'
 
 /** How long to wait before retrying a non-blocking output that was full. */
 const RETRY_MS = 10
@@ -117,18 +118,11 @@ export class LineAppender {
   flushSync(deadlineMs: number): void {
     const batch = this.takeBatch()
     if (batch === undefined) return
-    const bytes = Buffer.from(batch.text, 'utf8')
-    let offset = 0
-    const deadline = Date.now() + deadlineMs
-    while (offset < bytes.length) {
-      try {
-        offset += writeSync(this.fd, bytes, offset, bytes.length - offset)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > deadline) {
-          this.lose('write_error', batch.lines, error as Error)
-          return
-        }
-      }
+    try {
+      writeAllSync(this.fd, Buffer.from(batch.text, 'utf8'), deadlineMs)
+    } catch (error) {
+      this.lose('write_error', batch.lines, error as Error)
+      return
     }
     this.written += batch.lines
   }

@@ -3,7 +3,18 @@
 
 import {writeSync} from 'node:fs'
 
-export function writeAllSync(fd: number, bytes: Uint8Array): void {
+/**
+ * Writes all of `bytes`. With `eagainRetryMs`, a non-blocking output that is full (EAGAIN) is
+ * retried for that long (the log output's flush at exit); else, and past it, the error is thrown.
+ */
+export function writeAllSync(fd: number, bytes: Uint8Array, eagainRetryMs = 0): void {
+  const deadline = eagainRetryMs > 0 ? Date.now() + eagainRetryMs : 0
   let offset = 0
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(fd, bytes, offset, bytes.length - offset)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > deadline) throw error
+    }
+  }
 }
